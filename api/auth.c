@@ -1,0 +1,135 @@
+/* Bearer-token authentication against the tokens table (SHA-256 of the token, one indexed lookup). */
+#include "api/auth.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/request.h"
+#include "daemon/db_pool.h"
+#include "daemon/log.h"
+#include "daemon/server.h"
+#include "daemon/token_hash.h"
+
+bool auth_parse_bearer(const char *header, char *token, size_t tokenlen)
+{
+    if (!header || strncasecmp(header, "Bearer ", 7) != 0)
+        return false;
+    const char *t = header + 7;
+    while (*t == ' ')
+        t++;
+    size_t n = strlen(t);
+    while (n && t[n - 1] == ' ')
+        n--;
+    if (n == 0 || n >= tokenlen)
+        return false;
+    for (size_t i = 0; i < n; i++) /* token68 characters only */
+        if (!((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z') ||
+              (t[i] >= '0' && t[i] <= '9') || strchr("-._~+/=", t[i])))
+            return false;
+    memcpy(token, t, n);
+    token[n] = '\0';
+    return true;
+}
+
+static const char lookup_sql[] =
+    "SELECT t.id, t.role, t.label,"
+    "       coalesce(string_agg(tm.municipality_code, ',' ORDER BY tm.municipality_code), '')"
+    "  FROM tokens t LEFT JOIN token_municipalities tm ON tm.token_id = t.id"
+    " WHERE t.hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())"
+    " GROUP BY t.id";
+
+static const char audit_sql[] =
+    "INSERT INTO audit_events (client_address, request_id, method, path, status, outcome)"
+    " VALUES (nullif($1, '')::inet, $2, $3, $4, 401, $5)";
+
+struct auth_state {
+    void (*next)(struct request *r);
+};
+
+static void audit_done(void *arg, enum db_status status, const PGresult *res)
+{
+    if (status != DB_OK)
+        log_warning("audit event for a refused authentication not stored (%s)",
+                    res ? PQresultErrorMessage(res) : "database unavailable");
+}
+
+/* Answers 401 and records the refusal; the audit insert runs on after the reply. */
+static void refuse(struct request *r, const char *outcome, const char *detail)
+{
+    const char *params[] = {r->client_address, r->request_id, r->method_text, r->path, outcome};
+    db_pool_query(r->worker->db, audit_sql, 5, params, audit_done, NULL);
+    request_add_header(r, "WWW-Authenticate", "Bearer realm=\"trechter\"");
+    reply_problem(r, 401, "unauthenticated", detail, NULL);
+}
+
+static enum role role_from(const char *s)
+{
+    if (strcmp(s, "municipality") == 0)
+        return ROLE_MUNICIPALITY;
+    if (strcmp(s, "rapporteur") == 0)
+        return ROLE_RAPPORTEUR;
+    if (strcmp(s, "analyst") == 0)
+        return ROLE_ANALYST;
+    return ROLE_NONE;
+}
+
+static void lookup_done(void *arg, enum db_status status, const PGresult *res)
+{
+    struct request *r = arg;
+    struct auth_state *st = r->handler_state;
+    void (*next)(struct request *) = st->next;
+    free(st);
+    r->handler_state = NULL;
+    r->handler_state_free = NULL;
+    if (status != DB_OK) {
+        reply_unavailable(r, "The database cannot be reached to check the token.");
+        return;
+    }
+    if (PQntuples(res) != 1) {
+        refuse(r, "bad token", "The token is unknown, expired or revoked.");
+        return;
+    }
+    struct principal *p = &r->principal;
+    p->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    p->role = role_from(PQgetvalue(res, 0, 1));
+    snprintf(p->label, sizeof p->label, "%s", PQgetvalue(res, 0, 2));
+    p->codes = strdup(PQgetvalue(res, 0, 3));
+    p->authenticated = p->role != ROLE_NONE && p->codes;
+    if (!p->authenticated) {
+        refuse(r, "bad role", "The token is not usable.");
+        return;
+    }
+    next(r);
+}
+
+void auth_then(struct request *r, void (*next)(struct request *r))
+{
+    char token[256];
+    const char *header = request_header(r, "Authorization");
+    if (!header) {
+        request_add_header(r, "WWW-Authenticate", "Bearer realm=\"trechter\"");
+        reply_problem(r, 401, "unauthenticated",
+                      "This resource needs a token: send 'Authorization: Bearer <token>'.", NULL);
+        return;
+    }
+    if (!auth_parse_bearer(header, token, sizeof token)) {
+        refuse(r, "malformed authorization", "The Authorization header is not 'Bearer <token>'.");
+        return;
+    }
+    char hash[65];
+    token_hash_hex(token, hash);
+    explicit_bzero(token, sizeof token);
+    struct auth_state *st = malloc(sizeof *st);
+    if (!st) {
+        reply_unavailable(r, "Out of memory.");
+        return;
+    }
+    st->next = next;
+    r->handler_state = st;
+    r->handler_state_free = free;
+    const char *params[] = {hash};
+    if (db_pool_query(r->worker->db, lookup_sql, 1, params, lookup_done, r) < 0)
+        reply_unavailable(r, "The server is shutting down.");
+}

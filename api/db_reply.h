@@ -1,0 +1,20 @@
+/* Handlers whose answer PostgreSQL renders: one parameterised statement returning one text column
+ * of JSON (or no row / NULL for "not found"), passed through to the client unchanged. */
+#ifndef TRECHTER_DB_REPLY_H
+#define TRECHTER_DB_REPLY_H
+#include <libpq-fe.h>
+
+#include "daemon/db_pool.h"
+
+struct request;
+
+/* Runs sql and answers 200 with its JSON, 404 with not_found_detail when it gives no row or NULL,
+ * and 503 when the database cannot be reached. Frees the request, like every reply. */
+void reply_from_query(struct request *r, const char *sql, int nparams, const char *const *params,
+                      const char *not_found_detail);
+
+/* Answers a failed statement: 503 (with Retry-After) for an unreachable, overloaded or timed-out
+ * database, 500 for anything else (logged with the SQLSTATE, never shown to the client). */
+void reply_db_failure(struct request *r, enum db_status status, const PGresult *res);
+
+#endif

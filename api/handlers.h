@@ -1,0 +1,26 @@
+/* Every route handler, and the small checks they share. Handlers only sequence: parse, authorise,
+ * validate, query, render; each ends in exactly one reply. */
+#ifndef TRECHTER_HANDLERS_H
+#define TRECHTER_HANDLERS_H
+#include <stdbool.h>
+
+struct request;
+
+void handle_healthz(struct request *r);
+void handle_readyz(struct request *r);
+void handle_openapi(struct request *r);
+void handle_me(struct request *r);
+void handle_municipalities(struct request *r);
+void handle_municipality(struct request *r);
+void handle_region_sets(struct request *r);
+void handle_regions(struct request *r);
+void handle_stages(struct request *r);
+void handle_partner_types(struct request *r);
+
+/* "GM" and four digits. */
+bool valid_municipality_code(const char *code);
+
+/* 400 with one violation in the path parameter `name`. */
+void reply_invalid_path(struct request *r, const char *name, const char *detail);
+
+#endif

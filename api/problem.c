@@ -1,0 +1,111 @@
+/* Builds RFC 9457 problem details objects with the project's `errors` array. */
+#include "api/problem.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+/* Problem types are documented in the OpenAPI document under this base; they are identifiers, not
+ * pages the daemon fetches. */
+#define PROBLEM_TYPE_BASE "https://trechter.nl/problems/"
+
+void violations_init(struct violations *v)
+{
+    v->items = json_array();
+}
+
+void violations_clear(struct violations *v)
+{
+    json_decref(v->items);
+    v->items = NULL;
+}
+
+size_t violations_count(const struct violations *v)
+{
+    return v->items ? json_array_size(v->items) : 0;
+}
+
+static const char *in_name(enum problem_in in)
+{
+    switch (in) {
+    case IN_BODY:
+        return "body";
+    case IN_PATH:
+        return "path";
+    case IN_QUERY:
+        return "query";
+    case IN_HEADER:
+        return "header";
+    }
+    return "body";
+}
+
+void violations_add(struct violations *v, enum problem_in in, const char *where, const char *code,
+                    const char *fmt, ...)
+{
+    char detail[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    if (!v->items)
+        v->items = json_array();
+    json_t *item = json_pack("{s:s, s:s, s:s, s:s}", "in", in_name(in),
+                             in == IN_BODY ? "pointer" : "name", where ? where : "", "code", code,
+                             "detail", detail);
+    json_array_append_new(v->items, item);
+}
+
+const char *problem_title(int status)
+{
+    switch (status) {
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 406:
+        return "Not Acceptable";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 412:
+        return "Precondition Failed";
+    case 413:
+        return "Content Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 428:
+        return "Precondition Required";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return status < 500 ? "Client Error" : "Server Error";
+    }
+}
+
+json_t *problem_new(int status, const char *type_slug, const char *detail, struct violations *errors)
+{
+    char type[128];
+    snprintf(type, sizeof type, PROBLEM_TYPE_BASE "%s", type_slug ? type_slug : "error");
+    json_t *p = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", problem_title(status),
+                          "status", status, "detail", detail ? detail : problem_title(status));
+    if (errors && violations_count(errors) > 0) {
+        json_object_set_new(p, "errors", errors->items);
+        errors->items = json_array();
+    }
+    return p;
+}

@@ -1,0 +1,340 @@
+/* The life of one request: arrival, guard verdict, routing, authentication, reply, log, free. */
+#include "api/request.h"
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/auth.h"
+#include "api/routes.h"
+#include "daemon/conn_guard.h"
+#include "daemon/log.h"
+#include "daemon/server.h"
+
+static enum http_method method_of(enum evhttp_cmd_type t, const char **text)
+{
+    switch (t) {
+    case EVHTTP_REQ_GET:
+        *text = "GET";
+        return METHOD_GET;
+    case EVHTTP_REQ_HEAD:
+        *text = "HEAD";
+        return METHOD_HEAD;
+    case EVHTTP_REQ_POST:
+        *text = "POST";
+        return METHOD_POST;
+    case EVHTTP_REQ_PUT:
+        *text = "PUT";
+        return METHOD_PUT;
+    case EVHTTP_REQ_DELETE:
+        *text = "DELETE";
+        return METHOD_DELETE;
+    case EVHTTP_REQ_PATCH:
+        *text = "PATCH";
+        return METHOD_PATCH;
+    case EVHTTP_REQ_OPTIONS:
+        *text = "OPTIONS";
+        return METHOD_OPTIONS;
+    default:
+        *text = "OTHER";
+        return METHOD_OTHER;
+    }
+}
+
+static const char *reason_phrase(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 204:
+        return "No Content";
+    default:
+        return problem_title(status);
+    }
+}
+
+const char *role_name(enum role role)
+{
+    switch (role) {
+    case ROLE_MUNICIPALITY:
+        return "municipality";
+    case ROLE_RAPPORTEUR:
+        return "rapporteur";
+    case ROLE_ANALYST:
+        return "analyst";
+    case ROLE_NONE:
+        break;
+    }
+    return "none";
+}
+
+bool principal_holds(const struct principal *p, const char *code)
+{
+    if (!p->authenticated || p->role != ROLE_MUNICIPALITY || !p->codes || !code)
+        return false;
+    size_t n = strlen(code);
+    for (const char *s = p->codes; (s = strstr(s, code)) != NULL; s += n) {
+        bool starts = s == p->codes || s[-1] == ',';
+        bool ends = s[n] == '\0' || s[n] == ',';
+        if (starts && ends)
+            return true;
+    }
+    return false;
+}
+
+/* A client's X-Request-Id is kept when it is short and plain; otherwise a UUID is made. */
+static void set_request_id(struct request *r)
+{
+    const char *given = request_header(r, "X-Request-Id");
+    if (given) {
+        size_t n = strlen(given);
+        bool ok = n > 0 && n <= 64;
+        for (size_t i = 0; ok && i < n; i++) {
+            char c = given[i];
+            ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '-' || c == '_' || c == '.';
+        }
+        if (ok) {
+            memcpy(r->request_id, given, n + 1);
+            return;
+        }
+    }
+    unsigned char b[16];
+    if (RAND_bytes(b, sizeof b) != 1)
+        memset(b, 0, sizeof b);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(r->request_id, sizeof r->request_id,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+             b[15]);
+}
+
+static void request_free(struct request *r)
+{
+    if (r->handler_state_free)
+        r->handler_state_free(r->handler_state);
+    if (r->query) {
+        evhttp_clear_headers(r->query);
+        free(r->query);
+    }
+    free(r->principal.codes);
+    free(r->path);
+    r->worker->in_flight--;
+    free(r);
+}
+
+static double elapsed_ms(const struct timespec *since)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - since->tv_sec) * 1e3 + (double)(now.tv_nsec - since->tv_nsec) / 1e6;
+}
+
+void request_add_header(struct request *r, const char *name, const char *value)
+{
+    evhttp_add_header(evhttp_request_get_output_headers(r->ev), name, value);
+}
+
+const char *request_header(const struct request *r, const char *name)
+{
+    return evhttp_find_header(evhttp_request_get_input_headers(r->ev), name);
+}
+
+const char *request_query(const struct request *r, const char *name)
+{
+    return r->query ? evhttp_find_header(r->query, name) : NULL;
+}
+
+const char *request_param(const struct request *r, const char *name)
+{
+    return route_param(&r->match, name);
+}
+
+/* Sends the answer with the headers every response carries (design §3), logs it, frees r. */
+static void send_and_free(struct request *r, int status, const char *content_type,
+                          struct evbuffer *body)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+    evhttp_add_header(h, "API-Version", API_VERSION);
+    evhttp_add_header(h, "X-Request-Id", r->request_id);
+    evhttp_add_header(h, "Strict-Transport-Security", "max-age=31536000");
+    evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+    if (content_type)
+        evhttp_add_header(h, "Content-Type", content_type);
+    const struct route *route = r->match.route;
+    bool shared = route && (route->flags & ROUTE_PUBLIC) && status < 400;
+    if (!evhttp_find_header(h, "Cache-Control"))
+        evhttp_add_header(h, "Cache-Control", shared ? "public, max-age=60" : "no-store");
+    if (route && (route->flags & ROUTE_CORS))
+        evhttp_add_header(h, "Access-Control-Allow-Origin", "*");
+    if (atomic_load(&r->worker->stop_requested))
+        evhttp_add_header(h, "Connection", "close");
+    r->status = status;
+    r->bytes_out = body ? evbuffer_get_length(body) : 0;
+    evhttp_send_reply(r->ev, status, reason_phrase(status), body);
+    log_info("request id=%s principal=%lld method=%s path=%s route=%s status=%d bytes=%zu "
+             "ms=%.1f",
+             r->request_id, r->principal.authenticated ? r->principal.id : 0LL, r->method_text,
+             r->path ? r->path : "-", route ? route->name : "-", status, r->bytes_out,
+             elapsed_ms(&r->started));
+    if (body)
+        evbuffer_free(body);
+    request_free(r);
+}
+
+void reply_body(struct request *r, int status, const char *content_type, const char *body,
+                size_t len)
+{
+    struct evbuffer *buf = evbuffer_new();
+    if (buf && len)
+        evbuffer_add(buf, body, len);
+    send_and_free(r, status, content_type, buf);
+}
+
+void reply_json_text(struct request *r, int status, const char *json, size_t len)
+{
+    struct evbuffer *buf = evbuffer_new();
+    if (buf) {
+        evbuffer_add(buf, json, len);
+        evbuffer_add(buf, "\n", 1);
+    }
+    send_and_free(r, status, "application/json", buf);
+}
+
+static int add_to_evbuffer(const char *data, size_t size, void *arg)
+{
+    return evbuffer_add(arg, data, size);
+}
+
+static void reply_json_as(struct request *r, int status, const char *content_type, json_t *body)
+{
+    struct evbuffer *buf = evbuffer_new();
+    if (buf && body) {
+        json_dump_callback(body, add_to_evbuffer, buf, JSON_COMPACT | JSON_ENSURE_ASCII);
+        evbuffer_add(buf, "\n", 1);
+    }
+    json_decref(body);
+    send_and_free(r, status, content_type, buf);
+}
+
+void reply_json(struct request *r, int status, json_t *body)
+{
+    reply_json_as(r, status, "application/json", body);
+}
+
+void reply_empty(struct request *r, int status)
+{
+    send_and_free(r, status, NULL, NULL);
+}
+
+void reply_problem(struct request *r, int status, const char *slug, const char *detail,
+                   struct violations *errors)
+{
+    json_t *p = problem_new(status, slug, detail, errors);
+    json_object_set_new(p, "instance", json_string(r->path ? r->path : "/"));
+    json_object_set_new(p, "requestId", json_string(r->request_id));
+    reply_json_as(r, status, "application/problem+json", p);
+}
+
+void reply_unavailable(struct request *r, const char *detail)
+{
+    request_add_header(r, "Retry-After", "5");
+    reply_problem(r, 503, "unavailable", detail, NULL);
+}
+
+static void refuse_from_guard(struct request *r, int status)
+{
+    switch (status) {
+    case 431:
+        reply_problem(r, 431, "header-too-large",
+                      "The request line and headers together exceed the limit (max-header).", NULL);
+        return;
+    case 413:
+        reply_problem(r, 413, "body-too-large",
+                      "The request body exceeds the limit for this resource (max-body, or "
+                      "max-import-body for /v1/imports).",
+                      NULL);
+        return;
+    case 503:
+        request_add_header(r, "Retry-After", "1");
+        reply_problem(r, 503, "too-many-connections",
+                      "The server has too many open connections; try again shortly.", NULL);
+        return;
+    default:
+        reply_problem(r, 400, "bad-framing",
+                      "The request's Content-Length or Transfer-Encoding is malformed.", NULL);
+        return;
+    }
+}
+
+static void run_handler(struct request *r)
+{
+    r->match.route->handler(r);
+}
+
+void request_dispatch(struct evhttp_request *ev, void *arg)
+{
+    struct worker *w = arg;
+    struct request *r = calloc(1, sizeof *r);
+    if (!r) {
+        evhttp_send_error(ev, 503, "Service Unavailable");
+        return;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &r->started);
+    r->ev = ev;
+    r->worker = w;
+    w->in_flight++;
+    w->requests++;
+    r->method = method_of(evhttp_request_get_command(ev), &r->method_text);
+    set_request_id(r);
+    int verdict = conn_guard_take_verdict(ev, r->client_address, sizeof r->client_address);
+    if (verdict) {
+        refuse_from_guard(r, verdict);
+        return;
+    }
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ev);
+    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    if (!path || !(r->path = strdup(path))) {
+        reply_problem(r, 400, "bad-request", "The request target is not a valid URI.", NULL);
+        return;
+    }
+    const char *query = evhttp_uri_get_query(uri);
+    if (query) {
+        r->query = calloc(1, sizeof *r->query);
+        if (!r->query || evhttp_parse_query_str(query, r->query) < 0) {
+            struct violations v;
+            violations_init(&v);
+            violations_add(&v, IN_QUERY, "", "malformed", "The query string cannot be decoded.");
+            reply_problem(r, 400, "invalid-input", "The query string is malformed.", &v);
+            violations_clear(&v);
+            return;
+        }
+    }
+    router_match(api_routes, api_route_count, r->method, r->path, &r->match);
+    switch (r->match.outcome) {
+    case ROUTE_FOUND:
+        break;
+    case ROUTE_METHOD_NOT_ALLOWED: {
+        char detail[160];
+        snprintf(detail, sizeof detail, "%s is not supported here; allowed: %s.",
+                 r->method == METHOD_OTHER ? "This method" : r->method_text, r->match.allow);
+        request_add_header(r, "Allow", r->match.allow);
+        reply_problem(r, 405, "method-not-allowed", detail, NULL);
+        return;
+    }
+    default:
+        reply_problem(r, 404, "not-found", "There is no resource at this path.", NULL);
+        return;
+    }
+    if (r->match.route->flags & ROUTE_PUBLIC)
+        run_handler(r);
+    else
+        auth_then(r, run_handler);
+}

@@ -1,0 +1,75 @@
+/* One HTTP request from arrival to reply: its context (one owner, freed in one place when the reply
+ * is sent), the common response headers of design §3, and the reply helpers handlers use. */
+#ifndef TRECHTER_REQUEST_H
+#define TRECHTER_REQUEST_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "api/problem.h"
+#include "api/router.h"
+
+struct evhttp_request;
+struct evkeyvalq;
+struct worker;
+struct conn;
+
+#define API_VERSION "1.0.0"
+
+enum role { ROLE_NONE = 0, ROLE_MUNICIPALITY, ROLE_RAPPORTEUR, ROLE_ANALYST };
+
+struct principal {
+    bool authenticated;
+    long long id;
+    enum role role;
+    char label[128];
+    char *codes; /* owned: municipality codes joined by ',' ("" when none) */
+};
+
+struct request {
+    struct evhttp_request *ev;  /* borrowed from evhttp; valid until the reply is sent */
+    struct worker *worker;      /* borrowed */
+    enum http_method method;
+    const char *method_text;    /* static */
+    char *path;                 /* owned: decoded-free path without query */
+    struct evkeyvalq *query;    /* owned: parsed query parameters */
+    struct route_match match;
+    char request_id[65];
+    char client_address[64];
+    struct principal principal;
+    struct timespec started;
+    int status;                 /* set when replied */
+    size_t bytes_out;
+    void *handler_state;        /* owned by the handler: freed with handler_state_free */
+    void (*handler_state_free)(void *);
+};
+
+/* Entry point from evhttp (registered with evhttp_set_gencb); `arg` is the worker. */
+void request_dispatch(struct evhttp_request *ev, void *arg);
+
+/* Replies. Each sends the answer, logs it, and frees the request: `r` must not be used after. */
+void reply_json(struct request *r, int status, json_t *body);          /* steals body */
+void reply_json_text(struct request *r, int status, const char *json, size_t len);
+void reply_body(struct request *r, int status, const char *content_type, const char *body,
+                size_t len);
+void reply_empty(struct request *r, int status);
+void reply_problem(struct request *r, int status, const char *slug, const char *detail,
+                   struct violations *errors);
+/* 503 with Retry-After for a database that cannot be reached or is overloaded. */
+void reply_unavailable(struct request *r, const char *detail);
+
+/* Adds a response header before the reply (e.g. ETag, Location). */
+void request_add_header(struct request *r, const char *name, const char *value);
+/* A request header, or NULL. */
+const char *request_header(const struct request *r, const char *name);
+/* A query parameter, or NULL. */
+const char *request_query(const struct request *r, const char *name);
+/* The path parameter of the matched route. */
+const char *request_param(const struct request *r, const char *name);
+
+/* True when the principal may read and write figures of municipality `code` raw. */
+bool principal_holds(const struct principal *p, const char *code);
+const char *role_name(enum role role);
+
+#endif

@@ -1,0 +1,20 @@
+/* The route table: every path and method the daemon answers. Keep api/openapi.json in step
+ * (tests/unit/test_openapi.c fails when they differ). */
+#include "api/routes.h"
+
+#include "api/handlers.h"
+
+const struct route api_routes[] = {
+    {METHOD_GET, "/healthz", handle_healthz, ROUTE_PUBLIC | ROUTE_UNVERSIONED, "healthz"},
+    {METHOD_GET, "/readyz", handle_readyz, ROUTE_PUBLIC | ROUTE_UNVERSIONED, "readyz"},
+    {METHOD_GET, "/v1/openapi.json", handle_openapi, ROUTE_PUBLIC | ROUTE_CORS, "openapi"},
+    {METHOD_GET, "/v1/me", handle_me, 0, "me"},
+    {METHOD_GET, "/v1/municipalities", handle_municipalities, ROUTE_PUBLIC, "municipalities.list"},
+    {METHOD_GET, "/v1/municipalities/{code}", handle_municipality, ROUTE_PUBLIC,
+     "municipalities.get"},
+    {METHOD_GET, "/v1/region-sets", handle_region_sets, ROUTE_PUBLIC, "regionSets.list"},
+    {METHOD_GET, "/v1/region-sets/{key}/regions", handle_regions, ROUTE_PUBLIC, "regions.list"},
+    {METHOD_GET, "/v1/stages", handle_stages, ROUTE_PUBLIC, "stages.list"},
+    {METHOD_GET, "/v1/partner-types", handle_partner_types, ROUTE_PUBLIC, "partnerTypes.list"},
+};
+const size_t api_route_count = sizeof api_routes / sizeof api_routes[0];

@@ -1,0 +1,280 @@
+/* A bufferevent filter below evhttp that enforces request head/body caps and deadlines per
+ * connection and turns refusals into synthetic requests the router answers with problem+json. */
+#include "daemon/conn_guard.h"
+
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "api/http_guard.h"
+#include "daemon/log.h"
+#include "daemon/server.h"
+#include "daemon/tls.h"
+
+enum conn_phase {
+    PHASE_HEAD,         /* waiting for (the rest of) a request head */
+    PHASE_BODY_LENGTH,  /* passing on a Content-Length body */
+    PHASE_BODY_CHUNKED, /* passing on a chunked body */
+    PHASE_DISCARD,      /* a refusal was passed on; everything after it is dropped */
+};
+
+struct conn {
+    struct worker *worker;        /* borrowed */
+    struct bufferevent *filter;   /* borrowed: owned by evhttp's connection */
+    struct bufferevent *tls;      /* borrowed: owned by filter (BEV_OPT_CLOSE_ON_FREE) */
+    struct event *deadline;       /* owned */
+    enum conn_phase phase;
+    uint64_t body_left;           /* PHASE_BODY_LENGTH */
+    struct chunk_scanner chunks;  /* PHASE_BODY_CHUNKED */
+    uint64_t heads_passed;        /* request heads handed to evhttp, synthetic ones included */
+    uint64_t heads_answered;      /* requests that reached conn_guard_take_verdict */
+    uint64_t refused_head;        /* 1-based number of the synthetic head, 0 if none */
+    int refusal;                  /* status for the synthetic head */
+    int over_capacity;            /* refuse the first request with 503 */
+};
+
+static int ssl_conn_index = -1;
+
+void conn_guard_init(void)
+{
+    if (ssl_conn_index < 0)
+        ssl_conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    /* A head or body that did not arrive in time: cut the connection off. Shutting the socket down
+     * makes the TLS layer see EOF, and evhttp frees the connection (and this guard) as usual. */
+    evutil_socket_t s = bufferevent_getfd(c->tls);
+    log_info("connection cut off: request did not arrive within its deadline");
+    if (s >= 0)
+        shutdown(s, SHUT_RDWR);
+}
+
+static void arm_deadline(struct conn *c, int ms)
+{
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(c->deadline, &tv);
+}
+
+static const char synthetic_head[] = "GET /.refused HTTP/1.1\r\nHost: trechterd\r\n"
+                                     "Connection: close\r\n\r\n";
+
+/* Replaces what is left of the input with a synthetic request answered with `status`. */
+static void refuse(struct conn *c, struct evbuffer *src, struct evbuffer *dst, int status,
+                   bool end_chunked_body)
+{
+    evbuffer_drain(src, evbuffer_get_length(src));
+    if (end_chunked_body)
+        evbuffer_add(dst, "0\r\n\r\n", 5);
+    evbuffer_add(dst, synthetic_head, sizeof synthetic_head - 1);
+    c->heads_passed++;
+    c->refused_head = c->heads_passed;
+    c->refusal = status;
+    c->phase = PHASE_DISCARD;
+    evtimer_del(c->deadline);
+}
+
+static int status_for(enum http_guard_verdict v)
+{
+    switch (v) {
+    case GUARD_HEAD_TOO_LARGE:
+        return 431;
+    case GUARD_BODY_TOO_LARGE:
+        return 413;
+    case GUARD_BAD_FRAMING:
+        return 400;
+    case GUARD_OK:
+        break;
+    }
+    return 0;
+}
+
+/* One step of the head phase. Returns true when it moved or produced bytes. */
+static bool step_head(struct conn *c, struct evbuffer *src, struct evbuffer *dst)
+{
+    const struct app_settings *s = &c->worker->server->settings;
+    size_t len = evbuffer_get_length(src);
+    if (len == 0)
+        return false;
+    if (c->over_capacity) {
+        refuse(c, src, dst, 503, false);
+        return true;
+    }
+    if (!evtimer_pending(c->deadline, NULL))
+        arm_deadline(c, s->header_timeout_ms);
+    size_t look = len < s->limits.max_head + 4 ? len : s->limits.max_head + 4;
+    const char *p = (const char *)evbuffer_pullup(src, (ev_ssize_t)look);
+    size_t end = http_guard_head_end(p, look);
+    if (end == 0) {
+        if (len > s->limits.max_head)
+            refuse(c, src, dst, 431, false);
+        return c->phase == PHASE_DISCARD;
+    }
+    if (end > s->limits.max_head) {
+        refuse(c, src, dst, 431, false);
+        return true;
+    }
+    struct http_head_info info = http_guard_inspect_head(p, end, &s->limits);
+    if (info.verdict != GUARD_OK) {
+        refuse(c, src, dst, status_for(info.verdict), false);
+        return true;
+    }
+    evbuffer_remove_buffer(src, dst, end);
+    c->heads_passed++;
+    switch (info.body_mode) {
+    case BODY_NONE:
+        evtimer_del(c->deadline);
+        break;
+    case BODY_LENGTH:
+        c->phase = PHASE_BODY_LENGTH;
+        c->body_left = info.content_length;
+        arm_deadline(c, s->request_timeout_ms);
+        break;
+    case BODY_CHUNKED:
+        c->phase = PHASE_BODY_CHUNKED;
+        chunk_scanner_init(&c->chunks, info.body_cap);
+        arm_deadline(c, s->request_timeout_ms);
+        break;
+    }
+    return true;
+}
+
+static bool step_body_chunked(struct conn *c, struct evbuffer *src, struct evbuffer *dst)
+{
+    size_t len = evbuffer_get_length(src);
+    if (len == 0)
+        return false;
+    size_t look = len < 65536 ? len : 65536;
+    const char *p = (const char *)evbuffer_pullup(src, (ev_ssize_t)look);
+    size_t used = chunk_scanner_feed(&c->chunks, p, look);
+    if (used)
+        evbuffer_remove_buffer(src, dst, used);
+    if (c->chunks.state == CHUNK_DONE) {
+        c->phase = PHASE_HEAD;
+        evtimer_del(c->deadline);
+        return true;
+    }
+    if (c->chunks.state == CHUNK_ERROR) {
+        refuse(c, src, dst, c->chunks.over_cap ? 413 : 400, true);
+        return true;
+    }
+    return used > 0;
+}
+
+static enum bufferevent_filter_result input_filter(struct evbuffer *src, struct evbuffer *dst,
+                                                   ev_ssize_t limit,
+                                                   enum bufferevent_flush_mode mode, void *arg)
+{
+    struct conn *c = arg;
+    bool produced = false;
+    for (;;) {
+        bool progress = false;
+        switch (c->phase) {
+        case PHASE_HEAD:
+            progress = step_head(c, src, dst);
+            break;
+        case PHASE_BODY_LENGTH: {
+            size_t len = evbuffer_get_length(src);
+            size_t n = (uint64_t)len < c->body_left ? len : (size_t)c->body_left;
+            if (n) {
+                evbuffer_remove_buffer(src, dst, n);
+                c->body_left -= n;
+                progress = true;
+            }
+            if (c->body_left == 0) {
+                c->phase = PHASE_HEAD;
+                evtimer_del(c->deadline);
+            }
+            break;
+        }
+        case PHASE_BODY_CHUNKED:
+            progress = step_body_chunked(c, src, dst);
+            break;
+        case PHASE_DISCARD:
+            evbuffer_drain(src, evbuffer_get_length(src));
+            break;
+        }
+        produced |= progress;
+        if (!progress)
+            break;
+    }
+    return produced ? BEV_OK : BEV_NEED_MORE;
+}
+
+static void conn_free(void *arg)
+{
+    struct conn *c = arg;
+    c->worker->open_connections--;
+    event_free(c->deadline);
+    free(c);
+}
+
+struct bufferevent *conn_guard_new_bufferevent(struct event_base *base, void *arg)
+{
+    struct worker *w = arg;
+    struct conn *c = calloc(1, sizeof *c);
+    SSL *ssl = tls_current_new_ssl();
+    if (!c || !ssl)
+        abort();
+    c->worker = w;
+    c->over_capacity = w->open_connections >= w->server->settings.max_connections_per_worker;
+    w->open_connections++;
+    SSL_set_ex_data(ssl, ssl_conn_index, c);
+    c->tls = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                            BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    if (!c->tls)
+        abort();
+    bufferevent_openssl_set_allow_dirty_shutdown(c->tls, 1);
+    c->filter = bufferevent_filter_new(c->tls, input_filter, NULL,
+                                       BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS, conn_free,
+                                       c);
+    c->deadline = evtimer_new(base, deadline_cb, c);
+    if (!c->filter || !c->deadline)
+        abort();
+    /* The handshake and the first head share the header deadline. */
+    arm_deadline(c, w->server->settings.header_timeout_ms);
+    return c->filter;
+}
+
+static struct conn *conn_of(struct evhttp_request *req)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    if (!evcon)
+        return NULL;
+    struct bufferevent *top = evhttp_connection_get_bufferevent(evcon);
+    struct bufferevent *tls = top ? bufferevent_get_underlying(top) : NULL;
+    SSL *ssl = tls ? bufferevent_openssl_get_ssl(tls) : NULL;
+    return ssl ? SSL_get_ex_data(ssl, ssl_conn_index) : NULL;
+}
+
+int conn_guard_take_verdict(struct evhttp_request *req, char *addr, size_t addrlen)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    addr[0] = '\0';
+    if (evcon) {
+        const struct sockaddr *sa = evhttp_connection_get_addr(evcon);
+        if (sa && sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, addr,
+                      (socklen_t)addrlen);
+        else if (sa && sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, addr,
+                      (socklen_t)addrlen);
+    }
+    struct conn *c = conn_of(req);
+    if (!c)
+        return 0;
+    c->heads_answered++;
+    return c->heads_answered == c->refused_head ? c->refusal : 0;
+}

@@ -1,0 +1,28 @@
+/* The per-connection guard that sits between the TLS bufferevent and evhttp: a bufferevent filter
+ * that enforces the head and body caps and the header/request deadlines on the raw byte stream
+ * (api/http_guard.c does the parsing). A refused request reaches evhttp as a small synthetic request
+ * so that the daemon, not evhttp, answers it — with problem+json and `Connection: close`. */
+#ifndef TRECHTER_CONN_GUARD_H
+#define TRECHTER_CONN_GUARD_H
+#include <stddef.h>
+#include <stdint.h>
+
+struct bufferevent;
+struct event_base;
+struct evhttp_request;
+struct worker;
+
+/* Once per process, before any worker starts. */
+void conn_guard_init(void);
+
+/* The evhttp_set_bevcb callback: wraps a new TLS bufferevent in the guard. Never returns NULL when
+ * memory allows (a NULL would make evhttp fall back to plaintext on the TLS port), and aborts the
+ * process when it cannot allocate: serving plaintext is worse than dying. */
+struct bufferevent *conn_guard_new_bufferevent(struct event_base *base, void *worker);
+
+/* Called once per request that reaches the router, in order: returns the HTTP status the guard
+ * decided for this request (413, 431, 400, 408, 503) or 0 to handle it normally. Also fills the
+ * client's address (text) into addr. */
+int conn_guard_take_verdict(struct evhttp_request *req, char *addr, size_t addrlen);
+
+#endif

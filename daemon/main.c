@@ -1,0 +1,123 @@
+/* trechterd: the command dispatcher — serve, migrate, token — and the serve command's options. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/config.h"
+#include "daemon/log.h"
+#include "daemon/migrate.h"
+#include "daemon/server.h"
+#include "daemon/token_admin.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: trechterd COMMAND [OPTIONS]\n"
+            "\n"
+            "The trechter daemon: collects quarterly child-sexual-abuse funnel figures from Dutch\n"
+            "municipalities and serves protected regional comparisons over HTTPS.\n"
+            "\n"
+            "Commands:\n"
+            "  serve [--config FILE] [OPTIONS]   run the HTTPS API (see below)\n"
+            "  migrate --db CONNINFO             create or upgrade the database schema\n"
+            "  token create|list|revoke ...      manage API tokens (trechterd token --help)\n"
+            "  --version                         print the version\n"
+            "  --help                            print this help\n"
+            "\n"
+            "Serve options (each is also a config file key, `key = value`; flags override the\n"
+            "file):\n"
+            "  --config FILE              read settings from FILE first\n");
+    for (size_t i = 0; i < config_key_count; i++) {
+        const struct config_key_doc *d = &config_key_docs[i];
+        char flag[64];
+        snprintf(flag, sizeof flag, "--%s %s", d->name, d->arg);
+        fprintf(out, "  %-26s %s%s%s%s\n", flag, d->help, d->default_text ? " (default: " : "",
+                d->default_text ? d->default_text : "", d->default_text ? ")" : "");
+    }
+    fprintf(out, "\nSignals: SIGHUP reloads the TLS certificate; SIGTERM stops gracefully.\n"
+                 "See trechterd(8) and trechterd.conf(5).\n");
+}
+
+/* Parses serve's options: --config first (so flags override the file), then every key as a flag. */
+static int serve_main(int argc, char **argv)
+{
+    struct option *opts = calloc(config_key_count + 3, sizeof *opts);
+    struct config cfg;
+    char err[512];
+    int rc = 2;
+    config_defaults(&cfg);
+    if (!opts)
+        goto out;
+    for (size_t i = 0; i < config_key_count; i++)
+        opts[i] = (struct option){config_key_docs[i].name, required_argument, NULL, 1000 + (int)i};
+    opts[config_key_count] = (struct option){"config", required_argument, NULL, 'c'};
+    opts[config_key_count + 1] = (struct option){"help", no_argument, NULL, 'h'};
+
+    for (int pass = 0; pass < 2; pass++) {
+        optind = 1;
+        opterr = pass == 0;
+        int c;
+        while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+            if (c == 'h') {
+                usage(stdout);
+                rc = 0;
+                goto out;
+            }
+            if (c == '?' || c == ':') {
+                fprintf(stderr, "trechterd serve: see --help\n");
+                goto out;
+            }
+            if (pass == 0 && c == 'c' && config_load_file(&cfg, optarg, err, sizeof err) < 0) {
+                fprintf(stderr, "trechterd: %s\n", err);
+                rc = 1;
+                goto out;
+            }
+            if (pass == 1 && c >= 1000 &&
+                config_set(&cfg, config_key_docs[c - 1000].name, optarg, err, sizeof err) < 0) {
+                fprintf(stderr, "trechterd: --%s\n", err);
+                goto out;
+            }
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "trechterd serve: unexpected argument '%s'\n", argv[optind]);
+        goto out;
+    }
+    if (config_validate(&cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "trechterd: %s\n", err);
+        rc = 1;
+        goto out;
+    }
+    rc = server_main(&cfg);
+out:
+    free(opts);
+    config_free(&cfg);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("trechterd %s\n", TRECHTER_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "serve") == 0)
+        return serve_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "migrate") == 0)
+        return migrate_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "token") == 0)
+        return token_main(argc - 1, argv + 1);
+    fprintf(stderr, "trechterd: unknown command '%s'\n\n", cmd);
+    usage(stderr);
+    return 2;
+}

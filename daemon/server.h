@@ -1,0 +1,68 @@
+/* The serving process: the listening socket, the worker threads (one event_base, one evhttp and one
+ * database pool each), signals, and orderly shutdown. */
+#ifndef TRECHTER_SERVER_H
+#define TRECHTER_SERVER_H
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api/http_guard.h"
+#include "daemon/config.h"
+
+struct event_base;
+struct evhttp;
+struct evhttp_bound_socket;
+struct event;
+struct db_pool;
+struct server;
+
+/* Settings every worker reads; replaced as a whole on SIGHUP (only reloadable fields change). */
+struct app_settings {
+    struct http_guard_limits limits;
+    int header_timeout_ms;
+    int request_timeout_ms;
+    int idle_timeout_ms;
+    int max_connections_per_worker;
+    int outlier_min;
+    int outlier_ratio_pct;
+    int sdc_js, sdc_d, sdc_rate_min;
+};
+
+struct worker {
+    int index;
+    pthread_t thread;
+    struct server *server;              /* borrowed */
+    struct event_base *base;            /* owned */
+    struct evhttp *http;                /* owned */
+    struct evhttp_bound_socket *socket; /* owned by http; NULL once accepting stopped */
+    struct db_pool *db;                 /* owned: the primary */
+    struct event *command;              /* owned: wakes the loop for stop requests */
+    struct event *drain_timer;          /* owned: checks in-flight requests while stopping */
+    int open_connections;               /* loop-local */
+    int in_flight;                      /* requests received and not yet answered; loop-local */
+    uint64_t requests;                  /* loop-local */
+    atomic_int stop_requested;
+    struct timespec stop_deadline;
+};
+
+struct server {
+    const struct config *cfg;    /* borrowed */
+    struct app_settings settings;
+    int listen_fd;               /* owned */
+    int nworkers;
+    struct worker *workers;      /* owned array */
+    unsigned char *sdc_secret;   /* owned; never logged */
+    size_t sdc_secret_len;
+};
+
+/* Runs `trechterd serve` until SIGTERM/SIGINT; returns the process exit status. */
+int server_main(const struct config *cfg);
+
+/* Reads the protection secret: the file's content with one trailing LF or CRLF removed, at least 32
+ * bytes. Returns 0, or -1 with a message in err. */
+int server_read_secret(const char *path, unsigned char **out, size_t *outlen, char *err,
+                       size_t errlen);
+
+#endif

@@ -1,0 +1,243 @@
+/* Integration-test harness: see harness.h. */
+#include "harness.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static int env_loaded;
+
+void itest_load_env(void)
+{
+    const char *path = getenv("TRECHTER_TEST_ENV");
+    if (path == NULL || *path == '\0')
+        return;
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        fprintf(stderr,
+                "itest: cannot read TRECHTER_TEST_ENV=%s: %s\n"
+                "itest: the environment is started by tests/harness/env-up (a CTest fixture); "
+                "run the tests through ctest, or run env-up by hand first\n",
+                path, strerror(errno));
+        abort();
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, f)) >= 0) {
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = '\0';
+        if (n == 0 || line[0] == '#')
+            continue;
+        char *eq = strchr(line, '=');
+        if (eq == NULL || eq == line)
+            continue;
+        *eq = '\0';
+        setenv(line, eq + 1, 1);
+    }
+    free(line);
+    fclose(f);
+    env_loaded = 1;
+}
+
+__attribute__((constructor)) static void itest_init(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    itest_load_env();
+}
+
+const char *itest_env(const char *key)
+{
+    const char *v = getenv(key);
+    if (v == NULL || *v == '\0') {
+        fprintf(stderr,
+                "itest: environment key %s is missing or empty (TRECHTER_TEST_ENV=%s%s); "
+                "see the output of tests/harness/env-up\n",
+                key, getenv("TRECHTER_TEST_ENV") ? getenv("TRECHTER_TEST_ENV") : "(unset)",
+                env_loaded ? "" : ", not loaded");
+        abort();
+    }
+    return v;
+}
+
+char *itest_url(const char *path)
+{
+    const char *base = itest_env("TRECHTER_URL");
+    size_t len = strlen(base) + strlen(path) + 1;
+    char *url = malloc(len);
+    if (url == NULL)
+        abort();
+    snprintf(url, len, "%s%s", base, path);
+    return url;
+}
+
+struct buf {
+    char *data;
+    size_t len;
+};
+
+static void buf_add(struct buf *b, const char *p, size_t n)
+{
+    char *d = realloc(b->data, b->len + n + 1);
+    if (d == NULL)
+        abort();
+    memcpy(d + b->len, p, n);
+    b->len += n;
+    d[b->len] = '\0';
+    b->data = d;
+}
+
+static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
+{
+    buf_add(ud, p, size * nmemb);
+    return size * nmemb;
+}
+
+static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
+{
+    struct buf *b = ud;
+    size_t n = size * nmemb;
+    /* A new status line starts a new header block (100 Continue, redirects): keep the last. */
+    if (n >= 5 && strncmp(p, "HTTP/", 5) == 0)
+        b->len = 0;
+    buf_add(b, p, n);
+    return n;
+}
+
+/* Finds header `name` in a raw block; returns a malloc'd trimmed value or NULL. */
+static char *find_header(const char *block, const char *name)
+{
+    if (block == NULL)
+        return NULL;
+    size_t nlen = strlen(name);
+    const char *line = block;
+    while (*line) {
+        const char *end = strchr(line, '\n');
+        size_t llen = end ? (size_t)(end - line) : strlen(line);
+        if (llen > nlen && strncasecmp(line, name, nlen) == 0 && line[nlen] == ':') {
+            const char *v = line + nlen + 1;
+            const char *ve = line + llen;
+            while (v < ve && (*v == ' ' || *v == '\t'))
+                v++;
+            while (ve > v && isspace((unsigned char)ve[-1]))
+                ve--;
+            char *out = strndup(v, (size_t)(ve - v));
+            if (out == NULL)
+                abort();
+            return out;
+        }
+        if (end == NULL)
+            break;
+        line = end + 1;
+    }
+    return NULL;
+}
+
+const char *http_header(struct http_response *resp, const char *name)
+{
+    free(resp->header_value);
+    resp->header_value = find_header(resp->headers, name);
+    return resp->header_value;
+}
+
+int http_is_problem(const struct http_response *resp)
+{
+    char *ct = find_header(resp->headers, "Content-Type");
+    int ok = ct != NULL && strncasecmp(ct, "application/problem+json", 24) == 0;
+    free(ct);
+    if (!ok || resp->json == NULL || !json_is_object(resp->json))
+        return 0;
+    json_t *st = json_object_get(resp->json, "status");
+    return json_is_integer(st) && json_integer_value(st) == resp->status &&
+           json_is_string(json_object_get(resp->json, "type")) &&
+           json_is_string(json_object_get(resp->json, "title")) &&
+           json_is_string(json_object_get(resp->json, "detail"));
+}
+
+struct http_response *http_do(const char *method, const char *path, const char *token,
+                              const char *content_type, const char *body, size_t body_len,
+                              const char *const *extra_headers)
+{
+    struct http_response *resp = calloc(1, sizeof *resp);
+    if (resp == NULL)
+        abort();
+    struct buf b = {0}, h = {0};
+    buf_add(&b, "", 0);
+    buf_add(&h, "", 0);
+
+    CURL *c = curl_easy_init();
+    if (c == NULL)
+        abort();
+    char *url = itest_url(path);
+    struct curl_slist *hl = NULL;
+    char line[4096];
+    if (token != NULL) {
+        snprintf(line, sizeof line, "Authorization: Bearer %s", token);
+        hl = curl_slist_append(hl, line);
+    }
+    if (content_type != NULL) {
+        snprintf(line, sizeof line, "Content-Type: %s", content_type);
+        hl = curl_slist_append(hl, line);
+    }
+    for (size_t i = 0; extra_headers != NULL && extra_headers[i] != NULL; i++)
+        hl = curl_slist_append(hl, extra_headers[i]);
+
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CAINFO, itest_env("TRECHTER_CACERT"));
+    curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 25L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
+    if (strcmp(method, "HEAD") == 0) {
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    } else if (strcmp(method, "GET") != 0) {
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    }
+    if (body != NULL) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    }
+    if (hl != NULL)
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+
+    CURLcode rc = curl_easy_perform(c);
+    resp->curl_code = (int)rc;
+    if (rc != CURLE_OK)
+        fprintf(stderr, "itest: %s %s: %s\n", method, url, curl_easy_strerror(rc));
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+    resp->body = b.data;
+    resp->body_len = b.len;
+    resp->headers = h.data;
+    if (resp->body_len > 0) {
+        json_error_t err;
+        resp->json = json_loadb(resp->body, resp->body_len, JSON_REJECT_DUPLICATES, &err);
+    }
+    curl_slist_free_all(hl);
+    curl_easy_cleanup(c);
+    free(url);
+    return resp;
+}
+
+struct http_response *http_get(const char *path, const char *token)
+{
+    return http_do("GET", path, token, NULL, NULL, 0, NULL);
+}
+
+void http_response_free(struct http_response *resp)
+{
+    if (resp == NULL)
+        return;
+    free(resp->body);
+    free(resp->headers);
+    free(resp->header_value);
+    json_decref(resp->json);
+    free(resp);
+}

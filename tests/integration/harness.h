@@ -1,0 +1,62 @@
+/* Integration-test harness: the environment written by tests/harness/env-up and a small HTTPS
+ * client on libcurl. Every integration test binary is linked with harness.c (tests/CMakeLists.txt).
+ *
+ * Before any test runs (a constructor, so also in Criterion's re-executed test processes), the file
+ * named by TRECHTER_TEST_ENV is read and every KEY=VALUE line is exported with setenv(), so tests
+ * can simply getenv("TRECHTER_TEST_DB"), getenv("TOKEN_GM0599"), ... Keys: TRECHTER_URL,
+ * TRECHTER_PORT, TRECHTER_CACERT, TRECHTER_CLIENT_CERT, TRECHTER_CLIENT_KEY, TRECHTER_DB,
+ * TRECHTER_TEST_DB (the same cluster's `postgres` database, for tests that create databases),
+ * TRECHTER_PGDIR, TRECHTER_PGDATA, TRECHTER_PGPORT, TRECHTER_PGCLUSTER (scripts/pg-cluster),
+ * TRECHTER_DAEMON_PID, TRECHTER_DAEMON_LOG, TRECHTER_DAEMON_CMD, TRECHTER_BIN,
+ * TRECHTER_SECRET_FILE, TRECHTER_WORKDIR, TOKEN_RAPPORTEUR, TOKEN_ANALYST, TOKEN_GM0599,
+ * TOKEN_GM0363, TOKEN_MULTI (GM0014+GM0034), TOKEN_EXPIRED, TOKEN_REVOKED. */
+#ifndef TRECHTER_TEST_HARNESS_H
+#define TRECHTER_TEST_HARNESS_H
+#include <jansson.h>
+#include <stddef.h>
+
+/* Reads the TRECHTER_TEST_ENV file and exports each KEY=VALUE (existing variables are replaced).
+ * Called automatically; calling it again is harmless. Aborts with a message when
+ * TRECHTER_TEST_ENV is set but unreadable. */
+void itest_load_env(void);
+
+/* The value of an environment key; aborts the test process with a clear message when it is
+ * missing or empty. */
+const char *itest_env(const char *key);
+
+struct http_response {
+    long status;     /* HTTP status, 0 when no response arrived */
+    int curl_code;   /* CURLcode of the transfer (0 = CURLE_OK) */
+    char *body;      /* NUL-terminated (body_len excludes the NUL); never NULL */
+    size_t body_len;
+    json_t *json;    /* parsed when the body is JSON, else NULL */
+    char *headers;   /* the raw header block of the final response; never NULL */
+    char *header_value; /* owned storage for http_header()'s last answer */
+};
+
+/* One request to TRECHTER_URL + path over HTTPS (HTTP/1.1, verified against TRECHTER_CACERT).
+ * Any method (CURLOPT_CUSTOMREQUEST); token adds `Authorization: Bearer <token>`; content_type
+ * and body are optional; extra_headers is a NULL-terminated list of "Name: value" lines (or NULL).
+ * Never returns NULL; a transport failure gives status 0 and curl_code set. */
+struct http_response *http_do(const char *method, const char *path, const char *token,
+                              const char *content_type, const char *body, size_t body_len,
+                              const char *const *extra_headers);
+
+/* Shorthand for a GET without body. */
+struct http_response *http_get(const char *path, const char *token);
+
+/* The value of the final response's header `name` (case-insensitive), trimmed; NULL when absent.
+ * The string belongs to the response and stays valid until the next http_header() call on it or
+ * http_response_free(). */
+const char *http_header(struct http_response *resp, const char *name);
+
+/* True when Content-Type is application/problem+json and the body is a problem object whose
+ * `status` equals the HTTP status and that has string `type`, `title` and `detail`. */
+int http_is_problem(const struct http_response *resp);
+
+void http_response_free(struct http_response *resp);
+
+/* The full URL for a path (malloc'd). */
+char *itest_url(const char *path);
+
+#endif
