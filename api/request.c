@@ -178,7 +178,9 @@ static void send_and_free(struct request *r, int status, const char *content_typ
         evhttp_add_header(h, "Connection", "close");
     r->status = status;
     r->bytes_out = body ? evbuffer_get_length(body) : 0;
+    struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
     evhttp_send_reply(r->ev, status, reason_phrase(status), body);
+    conn_guard_flush(evcon);
     log_info("request id=%s principal=%lld method=%s path=%s route=%s status=%d bytes=%zu "
              "ms=%.1f",
              r->request_id, r->principal.authenticated ? r->principal.id : 0LL, r->method_text,
@@ -251,6 +253,8 @@ void reply_unavailable(struct request *r, const char *detail)
 
 static void refuse_from_guard(struct request *r, int status)
 {
+    /* Whatever followed on this connection has been dropped: it must close after the answer. */
+    request_add_header(r, "Connection", "close");
     switch (status) {
     case 431:
         reply_problem(r, 431, "header-too-large",

@@ -71,15 +71,19 @@ static void arm_deadline(struct conn *c, int ms)
 static const char synthetic_head[] = "GET /.refused HTTP/1.1\r\nHost: trechterd\r\n"
                                      "Connection: close\r\n\r\n";
 
-/* Replaces what is left of the input with a synthetic request answered with `status`. */
+/* Replaces what is left of the input with a synthetic request answered with `status` (or, in the
+ * middle of a chunked body, ends that body so its own request is answered with `status`). */
 static void refuse(struct conn *c, struct evbuffer *src, struct evbuffer *dst, int status,
                    bool end_chunked_body)
 {
     evbuffer_drain(src, evbuffer_get_length(src));
-    if (end_chunked_body)
+    if (end_chunked_body) {
+        /* The request under way is cut short with a last-chunk and is itself the one refused. */
         evbuffer_add(dst, "0\r\n\r\n", 5);
-    evbuffer_add(dst, synthetic_head, sizeof synthetic_head - 1);
-    c->heads_passed++;
+    } else {
+        evbuffer_add(dst, synthetic_head, sizeof synthetic_head - 1);
+        c->heads_passed++;
+    }
     c->refused_head = c->heads_passed;
     c->refusal = status;
     c->phase = PHASE_DISCARD;
@@ -213,6 +217,28 @@ static enum bufferevent_filter_result input_filter(struct evbuffer *src, struct 
     return produced ? BEV_OK : BEV_NEED_MORE;
 }
 
+/* Replies pass through unchanged. The filter is told nothing was "processed", so it does not
+ * report the reply written as soon as it sits in the TLS layer's buffer; tls_written reports it once
+ * TLS has handed it to the kernel. Otherwise evhttp would free a `Connection: close` connection with
+ * its answer still unencrypted in memory. */
+static enum bufferevent_filter_result output_filter(struct evbuffer *src, struct evbuffer *dst,
+                                                    ev_ssize_t limit,
+                                                    enum bufferevent_flush_mode mode, void *arg)
+{
+    evbuffer_add_buffer(dst, src);
+    return BEV_NEED_MORE;
+}
+
+/* The TLS bufferevent's write callback (replacing the filter's own): `arg` is the filter. */
+static void tls_written(struct bufferevent *tls, void *arg)
+{
+    struct bufferevent *filter = arg;
+    if (evbuffer_get_length(bufferevent_get_output(filter)))
+        bufferevent_flush(filter, EV_WRITE, BEV_FLUSH);
+    if (evbuffer_get_length(bufferevent_get_output(tls)) == 0)
+        bufferevent_trigger(filter, EV_WRITE, 0);
+}
+
 static void conn_free(void *arg)
 {
     struct conn *c = arg;
@@ -237,12 +263,17 @@ struct bufferevent *conn_guard_new_bufferevent(struct event_base *base, void *ar
     if (!c->tls)
         abort();
     bufferevent_openssl_set_allow_dirty_shutdown(c->tls, 1);
-    c->filter = bufferevent_filter_new(c->tls, input_filter, NULL,
+    c->filter = bufferevent_filter_new(c->tls, input_filter, output_filter,
                                        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS, conn_free,
                                        c);
     c->deadline = evtimer_new(base, deadline_cb, c);
     if (!c->filter || !c->deadline)
         abort();
+    bufferevent_data_cb readcb;
+    bufferevent_event_cb eventcb;
+    void *filter_arg;
+    bufferevent_getcb(c->tls, &readcb, NULL, &eventcb, &filter_arg);
+    bufferevent_setcb(c->tls, readcb, tls_written, eventcb, filter_arg);
     /* The handshake and the first head share the header deadline. */
     arm_deadline(c, w->server->settings.header_timeout_ms);
     return c->filter;
@@ -277,4 +308,11 @@ int conn_guard_take_verdict(struct evhttp_request *req, char *addr, size_t addrl
         return 0;
     c->heads_answered++;
     return c->heads_answered == c->refused_head ? c->refusal : 0;
+}
+
+void conn_guard_flush(struct evhttp_connection *evcon)
+{
+    struct bufferevent *top = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+    if (top)
+        bufferevent_flush(top, EV_WRITE, BEV_FLUSH);
 }

@@ -10,6 +10,7 @@
 struct bufferevent;
 struct event_base;
 struct evhttp_request;
+struct evhttp_connection;
 struct worker;
 
 /* Once per process, before any worker starts. */
@@ -24,5 +25,10 @@ struct bufferevent *conn_guard_new_bufferevent(struct event_base *base, void *wo
  * decided for this request (413, 431, 400, 408, 503) or 0 to handle it normally. Also fills the
  * client's address (text) into addr. */
 int conn_guard_take_verdict(struct evhttp_request *req, char *addr, size_t addrlen);
+
+/* Pushes a reply evhttp has queued through the guard to the TLS layer. libevent 2.1.12's filter
+ * does not process output that was queued while writing was disabled once evhttp enables it, so
+ * every reply is followed by this flush. */
+void conn_guard_flush(struct evhttp_connection *evcon);
 
 #endif

@@ -31,8 +31,9 @@ struct csv_row {
     bool ragged;               /* nfields differs from the header's field count */
 };
 
-/* Called once per record, header included. Returning non-zero stops parsing: feed/finish then
- * return that value and the reader accepts no more input. */
+/* Called once per record, header included. Returning a positive value stops parsing: feed/finish
+ * then return that value and the reader accepts no more input. (Negative values are the reader's
+ * own csv_reader_status codes; a callback should not use them.) */
 typedef int (*csv_row_fn)(const struct csv_row *row, void *userdata);
 
 struct csv_reader_limits {
