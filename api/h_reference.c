@@ -32,7 +32,7 @@ static const char municipality_sql[] = "SELECT row_to_json(x) FROM (" MUNICIPALI
                                        " WHERE m.code = $1) x";
 
 static const char region_sets_sql[] =
-    "SELECT json_build_object('regionSets', coalesce(json_agg(x ORDER BY x."builtIn" DESC, x.key), "
+    "SELECT json_build_object('regionSets', coalesce(json_agg(x ORDER BY x.\"builtIn\" DESC, x.key), "
     "'[]'))"
     "  FROM (SELECT s.key, s.name_nl AS name, s.name_en AS \"nameEn\", s.builtin AS \"builtIn\","
     "               s.code_prefix AS \"codePrefix\","
