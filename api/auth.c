@@ -44,10 +44,6 @@ static const char audit_sql[] =
     "INSERT INTO audit_events (client_address, request_id, method, path, status, outcome)"
     " VALUES (nullif($1, '')::inet, $2, $3, $4, 401, $5)";
 
-struct auth_state {
-    void (*next)(struct request *r);
-};
-
 static void audit_done(void *arg, enum db_status status, const PGresult *res)
 {
     if (status != DB_OK)
@@ -78,11 +74,8 @@ static enum role role_from(const char *s)
 static void lookup_done(void *arg, enum db_status status, const PGresult *res)
 {
     struct request *r = arg;
-    struct auth_state *st = r->handler_state;
-    void (*next)(struct request *) = st->next;
-    free(st);
-    r->handler_state = NULL;
-    r->handler_state_free = NULL;
+    void (*next)(struct request *) = r->resume;
+    r->resume = NULL;
     if (status != DB_OK) {
         reply_unavailable(r, "The database cannot be reached to check the token.");
         return;
@@ -121,14 +114,7 @@ void auth_then(struct request *r, void (*next)(struct request *r))
     char hash[65];
     token_hash_hex(token, hash);
     explicit_bzero(token, sizeof token);
-    struct auth_state *st = malloc(sizeof *st);
-    if (!st) {
-        reply_unavailable(r, "Out of memory.");
-        return;
-    }
-    st->next = next;
-    r->handler_state = st;
-    r->handler_state_free = free;
+    r->resume = next;
     const char *params[] = {hash};
     if (db_pool_query(r->worker->db, lookup_sql, 1, params, lookup_done, r) < 0)
         reply_unavailable(r, "The server is shutting down.");

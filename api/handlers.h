@@ -16,6 +16,11 @@ void handle_region_sets(struct request *r);
 void handle_regions(struct request *r);
 void handle_stages(struct request *r);
 void handle_partner_types(struct request *r);
+void handle_funnel_put(struct request *r);
+void handle_funnel_get(struct request *r);
+void handle_funnel_revisions(struct request *r);
+void handle_funnel_delete(struct request *r);
+void handle_import(struct request *r);
 
 /* "GM" and four digits. */
 bool valid_municipality_code(const char *code);

@@ -41,6 +41,8 @@ struct request {
     struct timespec started;
     int status;                 /* set when replied */
     size_t bytes_out;
+    void (*resume)(struct request *r); /* where a shared asynchronous step (authentication,
+                                          catalogue load) continues */
     void *handler_state;        /* owned by the handler: freed with handler_state_free */
     void (*handler_state_free)(void *);
 };

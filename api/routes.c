@@ -16,5 +16,12 @@ const struct route api_routes[] = {
     {METHOD_GET, "/v1/region-sets/{key}/regions", handle_regions, ROUTE_PUBLIC, "regions.list"},
     {METHOD_GET, "/v1/stages", handle_stages, ROUTE_PUBLIC, "stages.list"},
     {METHOD_GET, "/v1/partner-types", handle_partner_types, ROUTE_PUBLIC, "partnerTypes.list"},
+    {METHOD_PUT, "/v1/municipalities/{code}/funnels/{period}", handle_funnel_put, 0, "funnel.put"},
+    {METHOD_GET, "/v1/municipalities/{code}/funnels/{period}", handle_funnel_get, 0, "funnel.get"},
+    {METHOD_DELETE, "/v1/municipalities/{code}/funnels/{period}", handle_funnel_delete, 0,
+     "funnel.delete"},
+    {METHOD_GET, "/v1/municipalities/{code}/funnels/{period}/revisions", handle_funnel_revisions,
+     0, "funnel.revisions"},
+    {METHOD_POST, "/v1/imports", handle_import, 0, "imports.post"},
 };
 const size_t api_route_count = sizeof api_routes / sizeof api_routes[0];

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api/catalog.h"
 #include "api/request.h"
 #include "daemon/conn_guard.h"
 #include "daemon/db_pool.h"
@@ -210,6 +211,7 @@ static void worker_teardown(struct worker *w)
         evhttp_free(w->http);
     if (w->db)
         db_pool_free(w->db);
+    catalog_free(w->catalog);
     if (w->command)
         event_free(w->command);
     if (w->drain_timer)

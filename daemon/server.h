@@ -16,6 +16,7 @@ struct evhttp;
 struct evhttp_bound_socket;
 struct event;
 struct db_pool;
+struct catalog;
 struct server;
 
 /* Settings every worker reads; replaced as a whole on SIGHUP (only reloadable fields change). */
@@ -38,6 +39,7 @@ struct worker {
     struct evhttp *http;                /* owned */
     struct evhttp_bound_socket *socket; /* owned by http; NULL once accepting stopped */
     struct db_pool *db;                 /* owned: the primary */
+    struct catalog *catalog;            /* owned: reference data, loaded on first use */
     struct event *command;              /* owned: wakes the loop for stop requests */
     struct event *drain_timer;          /* owned: checks in-flight requests while stopping */
     int open_connections;               /* loop-local */

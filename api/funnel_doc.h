@@ -1,0 +1,119 @@
+/* The funnel document of design §3.1: decoding and validating a PUT body against the catalog,
+ * its canonical text (for storage and "unchanged" comparison), its cells (for cell keys) and its
+ * stage-order warnings. Pure: no I/O, no globals. */
+#ifndef TRECHTER_FUNNEL_DOC_H
+#define TRECHTER_FUNNEL_DOC_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api/catalog.h"
+#include "api/problem.h"
+
+#define FUNNEL_MAX_STAGES CATALOG_MAX_STAGES
+#define FUNNEL_MAX_DIMENSIONS CATALOG_MAX_DIMENSIONS
+#define FUNNEL_MAX_CATEGORIES CATALOG_MAX_CATEGORIES
+#define FUNNEL_MAX_COUNT 1000000
+/* Upper bound of funnel_cells() for any accepted catalog. */
+#define FUNNEL_MAX_CELLS (FUNNEL_MAX_STAGES * (1 + FUNNEL_MAX_DIMENSIONS * FUNNEL_MAX_CATEGORIES))
+/* Violations listed per document; one more, "too-many-errors", says the list was cut. */
+#define FUNNEL_MAX_VIOLATIONS 1000
+
+/* A decoded funnel. Indexes follow the catalog it was decoded with. Everything not `known` or not
+ * `given` is zero. */
+struct funnel_breakdown {
+    bool given;                         /* the dimension was broken down */
+    int counts[FUNNEL_MAX_CATEGORIES];  /* per category, those left out being 0; sum == total */
+};
+struct funnel_stage {
+    bool known; /* the stage was given; a stage left out is "not known", distinct from 0 */
+    int total;  /* 0..FUNNEL_MAX_COUNT */
+    struct funnel_breakdown breakdowns[FUNNEL_MAX_DIMENSIONS];
+};
+struct funnel {
+    struct funnel_stage stages[FUNNEL_MAX_STAGES];
+};
+
+/* One stored inner cell (design §5.1). The strings are borrowed from the catalog (or are literals)
+ * and live as long as it. */
+struct funnel_cell {
+    const char *stage;
+    const char *dimension; /* "total" for a stage total */
+    const char *category;  /* "" for a stage total */
+    int count;
+    uint32_t key; /* 0 until funnel_cells_fill_keys() (api/cell_key.h) */
+};
+
+/* Decodes and validates a PUT body. The body must be one JSON object whose only member is
+ * "stages", an object of known stages, each {"total": n, "breakdowns": {dimension: {category: n}}}
+ * with "breakdowns" optional. Counts are JSON integers 0..1000000; in a breakdown, categories left
+ * out count 0 and the categories must sum to the total exactly. Duplicate keys and unknown members
+ * at any level are violations. Every violation is added to v (IN_BODY, RFC 6901 pointer), up to
+ * FUNNEL_MAX_VIOLATIONS plus one "too-many-errors". Codes: malformed-json, duplicate-key, type,
+ * required, unknown-field, unknown-stage, unknown-dimension, dimension-not-allowed,
+ * unknown-category, not-integer, negative, too-large, sum-mismatch.
+ * Returns 0 when valid (out filled, nothing added to v) or -1 (out unspecified). */
+int funnel_decode(const char *body, size_t len, const struct catalog *cat, struct funnel *out,
+                  struct violations *v);
+
+/* The funnel as {"stages": {...}}: known stages in catalog order, each {"total": n} plus
+ * "breakdowns" holding every given dimension in catalog order with every category (zeros included)
+ * in catalog order. A new reference (NULL only when out of memory). */
+json_t *funnel_to_json(const struct funnel *f, const struct catalog *cat);
+
+/* funnel_to_json() as compact text: two bodies with equal content (member order, whitespace,
+ * omitted zero categories aside) give byte-identical text. malloc'd; NULL when out of memory. */
+char *funnel_canonical_json(const struct funnel *f, const struct catalog *cat);
+
+/* Writes the funnel's cells in canonical order into out[0..max): per known stage (catalog order)
+ * its total, then for each given dimension every category (zeros included). Returns the number of
+ * cells the funnel has, which may exceed max (only max are written then); never more than
+ * FUNNEL_MAX_CELLS. */
+size_t funnel_cells(const struct funnel *f, const struct catalog *cat, struct funnel_cell *out,
+                    size_t max);
+
+/* Adds a warning (code "stage-order", pointer "/stages/<stage>/total") for every known stage whose
+ * total is larger than that of the nearest earlier known stage. Never blocks a write. */
+void funnel_order_warnings(const struct funnel *f, const struct catalog *cat,
+                           struct violations *warnings);
+
+/* ---- shared with api/import_doc.c --------------------------------------------------------- */
+
+/* Validates a "stages" object found at JSON pointer `pointer` (e.g. "/stages", "/3/stages") into
+ * out (which the caller zeroed). Same rules and codes as funnel_decode(). Returns the number of
+ * violations found (0 when valid), counting those dropped by the cap. */
+size_t funnel_decode_stages(const json_t *stages, const struct catalog *cat, const char *pointer,
+                            struct funnel *out, struct violations *v);
+
+/* Adds the violation for a json_loadb() failure on text: "duplicate-key" pointing at the repeated
+ * member when jansson reports one, else "malformed-json" with pointer "". The detail names line
+ * and column. */
+void funnel_json_error(struct violations *v, const char *text, size_t len, const json_error_t *err);
+
+/* The violation code for a whole-number count outside 0..FUNNEL_MAX_COUNT ("negative",
+ * "too-large"), or NULL when it is acceptable. */
+const char *funnel_count_problem(long long n);
+
+/* Sum of the categories of breakdown `dimension` of a stage. */
+long long funnel_breakdown_sum(const struct funnel_stage *s, const struct catalog *cat,
+                               int dimension);
+
+/* violations_add(v, IN_BODY, ...) capped at FUNNEL_MAX_VIOLATIONS (the first add beyond adds one
+ * "too-many-errors" instead, later ones add nothing). Returns false when the violation was
+ * dropped. The formatted detail is made valid UTF-8 without control characters. */
+bool funnel_violation(struct violations *v, const char *pointer, const char *code,
+                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* True once v holds FUNNEL_MAX_VIOLATIONS or more violations (further ones would be dropped). */
+bool funnel_violations_full(const struct violations *v);
+
+/* Copies at most cap-1 bytes of src[0..len) into dst, NUL-terminated, replacing invalid UTF-8 and
+ * control characters with '?' and cutting only at a character boundary. For echoing client text
+ * in a detail. */
+void funnel_safe_text(char *dst, size_t cap, const char *src, size_t len);
+
+/* Appends "/" and the RFC 6901-escaped token to base; malloc'd (NULL when out of memory). */
+char *funnel_pointer_join(const char *base, const char *token);
+
+#endif

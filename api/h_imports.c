@@ -1,0 +1,243 @@
+/* POST /v1/imports (design §3.1): many funnels at once from a JSON array or the CSV long format,
+ * all or nothing in one transaction, with dry runs and Idempotency-Key replays. */
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/catalog_load.h"
+#include "api/db_reply.h"
+#include "api/funnel_prepare.h"
+#include "api/handlers.h"
+#include "api/import_doc.h"
+#include "api/request.h"
+#include "daemon/db_pool.h"
+#include "daemon/server.h"
+
+static const char import_sql[] =
+    "SELECT import_funnels($1::jsonb, $2::text[], $3::boolean, $4, $5, $6::bigint, $7, $8, $9,"
+    " $10::int, $11::int)";
+
+struct import_call {
+    bool is_csv;
+    bool dry_run;
+    char key[256];     /* Idempotency-Key, "" when none */
+    char *items;       /* owned: JSON array for import_funnels */
+    char body_sha[65];
+};
+
+static void import_call_free(void *p)
+{
+    struct import_call *c = p;
+    if (c)
+        free(c->items);
+    free(c);
+}
+
+static void sha256_hex(const void *data, size_t len, char out[65])
+{
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+    for (unsigned i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* The summary of a refused import inside a 400 problem (design §3.1). */
+static void reply_rejected(struct request *r, int status, json_t *summary)
+{
+    json_t *p = problem_new(status, status == 403 ? "forbidden" : "invalid-input",
+                            status == 403 ? "This token may not write some of these figures; "
+                                            "nothing was imported."
+                                          : "The import is invalid; nothing was imported. Every "
+                                            "violation is listed in errors.",
+                            NULL);
+    json_object_update(p, summary);
+    json_object_set_new(p, "instance", json_string(r->path));
+    json_object_set_new(p, "requestId", json_string(r->request_id));
+    char *text = json_dumps(p, JSON_COMPACT);
+    json_decref(p);
+    if (!text) {
+        reply_unavailable(r, "Out of memory.");
+        return;
+    }
+    reply_body(r, status, "application/problem+json", text, strlen(text));
+    free(text);
+}
+
+static void import_done(void *arg, enum db_status status, const PGresult *res)
+{
+    struct request *r = arg;
+    if (status != DB_OK || PQntuples(res) != 1) {
+        reply_db_failure(r, status, res);
+        return;
+    }
+    json_t *result = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+    int http = (int)json_integer_value(json_object_get(result, "httpStatus"));
+    json_t *body = json_object_get(result, "body");
+    const char *conflict = json_string_value(json_object_get(result, "conflict"));
+    if (http == 409) {
+        reply_problem(r, 409, "idempotency-conflict",
+                      conflict && strcmp(conflict, "running") == 0
+                          ? "An import with this Idempotency-Key is still running."
+                          : "This Idempotency-Key was used with another body.",
+                      NULL);
+    } else if (http == 200) {
+        if (json_is_true(json_object_get(result, "replayed")))
+            request_add_header(r, "Idempotent-Replayed", "true");
+        reply_json(r, 200, json_incref(body));
+    } else {
+        reply_rejected(r, http ? http : 500, body);
+    }
+    json_decref(result);
+}
+
+static json_t *summary_rejected(struct violations *v, size_t items)
+{
+    json_t *s = json_pack("{s:s, s:i, s:i, s:i, s:I, s:[], s:O}", "status", "rejected", "created",
+                          0, "updated", 0, "unchanged", 0, "rejected", (json_int_t)items,
+                          "warnings", "errors", v->items);
+    return s;
+}
+
+static void import_with_catalog(struct request *r)
+{
+    struct import_call *c = r->handler_state;
+    const struct catalog *cat = r->worker->catalog;
+    struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
+    size_t len = evbuffer_get_length(in);
+    const char *body = len ? (const char *)evbuffer_pullup(in, (ev_ssize_t)len) : "";
+    sha256_hex(body, len, c->body_sha);
+
+    struct import_doc doc;
+    memset(&doc, 0, sizeof doc);
+    struct violations v;
+    violations_init(&v);
+    if (import_decode(body, len, c->is_csv, cat, time(NULL), &doc, &v) < 0) {
+        json_t *summary = summary_rejected(&v, doc.count);
+        reply_rejected(r, 400, summary);
+        json_decref(summary);
+        violations_clear(&v);
+        import_doc_free(&doc);
+        return;
+    }
+    violations_clear(&v);
+
+    json_t *items = json_array();
+    for (size_t i = 0; i < doc.count; i++) {
+        const struct import_item *it = &doc.items[i];
+        struct prepared_submission p = {0};
+        char previous[8], pointer[32];
+        struct period per;
+        period_parse(it->period, &per);
+        period_format(period_previous(per), previous);
+        if (c->is_csv)
+            snprintf(pointer, sizeof pointer, "row %zu", it->first_row);
+        else
+            snprintf(pointer, sizeof pointer, "/%zu", it->index);
+        if (funnel_prepare_stored(&it->funnel, cat, r->worker->server, it->code, it->period,
+                                  &p) < 0) {
+            free(p.content), free(p.cells), free(p.warnings);
+            json_decref(items);
+            import_doc_free(&doc);
+            reply_unavailable(r, "Out of memory.");
+            return;
+        }
+        json_t *item = json_pack("{s:s, s:s, s:s, s:s}", "municipality", it->code, "period",
+                                 it->period, "previous", previous, "pointer", pointer);
+        json_object_set_new(item, "content", json_loads(p.content, 0, NULL));
+        json_object_set_new(item, "cells", json_loads(p.cells, 0, NULL));
+        json_object_set_new(item, "warnings", json_loads(p.warnings, 0, NULL));
+        json_array_append_new(items, item);
+        free(p.content), free(p.cells), free(p.warnings);
+    }
+    import_doc_free(&doc);
+    c->items = json_dumps(items, JSON_COMPACT);
+    json_decref(items);
+    if (!c->items) {
+        reply_unavailable(r, "Out of memory.");
+        return;
+    }
+
+    /* The codes this principal may write, as a PostgreSQL array literal; NULL for any. */
+    char *allowed = NULL;
+    if (r->principal.role != ROLE_RAPPORTEUR) {
+        size_t n = strlen(r->principal.codes) + 3;
+        allowed = malloc(n);
+        if (allowed)
+            snprintf(allowed, n, "{%s}", r->principal.codes);
+    }
+    const struct app_settings *s = &r->worker->server->settings;
+    char principal[24], outlier_min[16], outlier_ratio[16];
+    snprintf(principal, sizeof principal, "%lld", r->principal.id);
+    snprintf(outlier_min, sizeof outlier_min, "%d", s->outlier_min);
+    snprintf(outlier_ratio, sizeof outlier_ratio, "%d", s->outlier_ratio_pct);
+    const char *params[11] = {c->items,          allowed,       c->dry_run ? "true" : "false",
+                              c->key[0] ? c->key : NULL, c->body_sha, principal,
+                              r->principal.label, r->request_id, r->client_address,
+                              outlier_min,       outlier_ratio};
+    int rc = db_pool_query(r->worker->db, import_sql, 11, params, import_done, r);
+    free(allowed);
+    if (rc < 0)
+        reply_unavailable(r, "The server is shutting down.");
+}
+
+static bool key_ok(const char *k)
+{
+    size_t n = strlen(k);
+    if (n == 0 || n > 255)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (k[i] < 0x21 || k[i] > 0x7e)
+            return false;
+    return true;
+}
+
+void handle_import(struct request *r)
+{
+    if (r->principal.role == ROLE_ANALYST) {
+        reply_problem(r, 403, "forbidden", "Analysts read; they do not import figures.", NULL);
+        return;
+    }
+    struct violations v;
+    violations_init(&v);
+    struct import_call *c = calloc(1, sizeof *c);
+    if (!c) {
+        violations_clear(&v);
+        reply_unavailable(r, "Out of memory.");
+        return;
+    }
+    r->handler_state = c;
+    r->handler_state_free = import_call_free;
+    const char *ct = request_header(r, "Content-Type");
+    if (ct && strncmp(ct, "text/csv", 8) == 0)
+        c->is_csv = true;
+    else if (ct && strncmp(ct, "application/json", 16) != 0) {
+        violations_clear(&v);
+        reply_problem(r, 415, "unsupported-media-type",
+                      "Send a JSON array (application/json) or CSV (text/csv).", NULL);
+        return;
+    }
+    const char *dry = request_query(r, "dryRun");
+    if (dry && strcmp(dry, "true") == 0)
+        c->dry_run = true;
+    else if (dry && strcmp(dry, "false") != 0)
+        violations_add(&v, IN_QUERY, "dryRun", "invalid", "dryRun is true or false.");
+    const char *key = request_header(r, "Idempotency-Key");
+    if (key && !key_ok(key))
+        violations_add(&v, IN_HEADER, "Idempotency-Key", "invalid",
+                       "An Idempotency-Key is 1 to 255 visible ASCII characters.");
+    else if (key)
+        snprintf(c->key, sizeof c->key, "%s", key);
+    if (violations_count(&v)) {
+        reply_problem(r, 400, "invalid-input", "The request is invalid; see errors.", &v);
+        violations_clear(&v);
+        return;
+    }
+    violations_clear(&v);
+    catalog_then(r, import_with_catalog);
+}

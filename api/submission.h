@@ -1,0 +1,38 @@
+/* The resources municipalities write — /v1/municipalities/{code}/funnels/{period} and
+ * /networks/{period} — share one implementation: path and access checks, snapshot writes with
+ * revisions, ETag and If-Match, dry runs, reads of current and older revisions, revision lists and
+ * tombstone deletes (design §3.1). A kind only supplies how its body is decoded. */
+#ifndef TRECHTER_SUBMISSION_H
+#define TRECHTER_SUBMISSION_H
+#include <stddef.h>
+
+#include "api/period.h"
+#include "api/problem.h"
+
+struct request;
+struct catalog;
+
+/* What a kind's decoder hands back for a valid body (all strings malloc'd, freed by the caller). */
+struct prepared_submission {
+    char *content;  /* canonical JSON document, compared as content for "unchanged" */
+    char *cells;    /* JSON array of {stage, dimension, category, count, key}, or NULL */
+    char *warnings; /* JSON array of {code, pointer, detail} found without the database */
+};
+
+struct submission_kind {
+    const char *name; /* "funnel" or "network": the `kind` column and the path segment's stem */
+    /* Decodes and validates a body. Returns 0 and fills out, or -1 with every violation in v. */
+    int (*prepare)(struct request *r, const struct catalog *cat, const char *code,
+                   struct period period, const char *body, size_t len,
+                   struct prepared_submission *out, struct violations *v);
+};
+
+void submission_put(struct request *r, const struct submission_kind *kind);
+void submission_get(struct request *r, const struct submission_kind *kind);
+void submission_revisions(struct request *r, const struct submission_kind *kind);
+void submission_delete(struct request *r, const struct submission_kind *kind);
+
+/* Turns violations into the JSON array stored and returned as `warnings`. malloc'd. */
+char *warnings_json(struct violations *w);
+
+#endif
