@@ -154,29 +154,34 @@ Test(cell_key, key_sum_wraps_mod_2_32, .timeout = 30)
 
 Test(cell_key, perturbation_properties_over_generated_cells, .timeout = 120)
 {
+    /* Checked in plain C and asserted once per property: a Criterion assertion per cell would
+     * dominate the run time. The first offending cell is kept for the message. */
     const int js = 4, D = 2;
     uint64_t state = 20260401;
     long long error_sum = 0, nonzero = 0;
+    long long zero_moved = -1, forbidden = -1, too_far = -1;
     for (int i = 0; i < 200000; i++) {
         long long n = (long long)(next_random(&state) % 201);
         uint32_t k = n ? (uint32_t)(next_random(&state) >> 32) : 0;
         long long pub = sdc_publish(n, k, js, D);
         if (n == 0) {
-            cr_assert_eq(pub, 0, "zero stays zero");
+            if (pub != 0 && zero_moved < 0)
+                zero_moved = i;
             continue;
         }
-        cr_assert(pub == 0 || pub > js, "n=%lld k=%u published %lld, a value in 1..js", n, k,
-                  pub);
-        if (n > js) {
-            cr_assert(pub >= n - D && pub <= n + D, "n=%lld published %lld, more than D away", n,
-                      pub);
-            cr_assert_gt(pub, js);
-        } else {
-            cr_assert(pub == 0 || pub == js + 1);
-        }
+        if (pub >= 1 && pub <= js && forbidden < 0)
+            forbidden = i;
+        if (n > js && (pub < n - D || pub > n + D) && too_far < 0)
+            too_far = i;
+        if (n <= js && pub != 0 && pub != js + 1 && forbidden < 0)
+            forbidden = i;
         error_sum += pub - n;
         nonzero++;
     }
+    cr_assert_eq(zero_moved, -1, "cell %lld: zero did not stay zero", zero_moved);
+    cr_assert_eq(forbidden, -1, "cell %lld: published a value in 1..js", forbidden);
+    cr_assert_eq(too_far, -1, "cell %lld: published more than D from the raw count", too_far);
+    cr_assert_gt(nonzero, 190000);
     double mean = (double)error_sum / (double)nonzero;
     cr_assert(mean > -0.05 && mean < 0.05, "mean error %f over %lld cells", mean, nonzero);
 }

@@ -166,15 +166,19 @@ Test(period, amsterdam_dates_match_the_tz_database_for_every_half_hour, .timeout
     fclose(f);
     setenv("TZ", "Europe/Amsterdam", 1);
     tzset();
+    long long checked = 0;
     for (time_t t = utc(2000, 1, 1, 0, 0, 0); t < utc(2038, 1, 1, 0, 0, 0); t += 1800) {
         struct tm tm;
-        cr_assert_not_null(localtime_r(&t, &tm));
         int y, m, d;
         period_amsterdam_date(t, &y, &m, &d);
-        cr_assert(y == tm.tm_year + 1900 && m == tm.tm_mon + 1 && d == tm.tm_mday,
-                  "at %lld: %04d-%02d-%02d, tz database says %04d-%02d-%02d", (long long)t, y, m,
-                  d, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+        /* One assertion per mismatch only: an assertion per instant would dominate the run. */
+        if (!localtime_r(&t, &tm) || y != tm.tm_year + 1900 || m != tm.tm_mon + 1 ||
+            d != tm.tm_mday)
+            cr_assert_fail("at %lld: %04d-%02d-%02d, tz database says %04d-%02d-%02d",
+                           (long long)t, y, m, d, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+        checked++;
     }
+    cr_assert_gt(checked, 600000);
 }
 
 Test(period, dates_are_validated_against_the_calendar, .timeout = 30)
