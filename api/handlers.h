@@ -21,6 +21,9 @@ void handle_funnel_get(struct request *r);
 void handle_funnel_revisions(struct request *r);
 void handle_funnel_delete(struct request *r);
 void handle_import(struct request *r);
+void handle_funnels(struct request *r);
+void handle_comparisons(struct request *r);
+void handle_completeness(struct request *r);
 
 /* "GM" and four digits. */
 bool valid_municipality_code(const char *code);

@@ -219,7 +219,8 @@ static void reply_json_as(struct request *r, int status, const char *content_typ
 {
     struct evbuffer *buf = evbuffer_new();
     if (buf && body) {
-        json_dump_callback(body, add_to_evbuffer, buf, JSON_COMPACT | JSON_ENSURE_ASCII);
+        json_dump_callback(body, add_to_evbuffer, buf,
+                           JSON_COMPACT | JSON_REAL_PRECISION(12));
         evbuffer_add(buf, "\n", 1);
     }
     json_decref(body);

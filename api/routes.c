@@ -23,5 +23,8 @@ const struct route api_routes[] = {
     {METHOD_GET, "/v1/municipalities/{code}/funnels/{period}/revisions", handle_funnel_revisions,
      0, "funnel.revisions"},
     {METHOD_POST, "/v1/imports", handle_import, 0, "imports.post"},
+    {METHOD_GET, "/v1/funnels", handle_funnels, 0, "funnels.list"},
+    {METHOD_GET, "/v1/comparisons", handle_comparisons, 0, "comparisons.list"},
+    {METHOD_GET, "/v1/completeness", handle_completeness, 0, "completeness.list"},
 };
 const size_t api_route_count = sizeof api_routes / sizeof api_routes[0];

@@ -62,11 +62,12 @@ LANGUAGE sql STABLE AS $$
      WHERE p_current
 $$;
 
--- One row per (period, region) with stage NULL — expected and submitted municipalities — and one
--- per (period, region, stage, category) of dimension p_dimension ('total' for stage totals, category
--- ''): the raw sum n, the summed cell key k (mod 2^32), how many municipalities gave it, and the
--- child population of exactly those municipalities (latest year at or before the period's).
--- all_raw: every member of the region is in p_raw_codes (the caller may see the row raw).
+-- One row per (period, region) with stage NULL: expected and submitted municipalities and the
+-- child population of those that submitted. Then one row per (period, region, stage, category):
+-- the stage totals (category '') and, when p_dimension is not 'total', the categories of that
+-- dimension, each with the raw sum n, the summed cell key k (mod 2^32), how many municipalities
+-- gave it, and the child population of exactly those municipalities (latest year at or before the
+-- period's). all_raw: every member of the region is in p_raw_codes (the caller may see it raw).
 CREATE FUNCTION aggregate_funnels(p_set text, p_periods text[], p_regions text[],
                                   p_dimension text, p_raw_codes text[], p_current boolean)
 RETURNS TABLE (period text, region_code text, region_name text, expected int, submitted int,
@@ -78,22 +79,31 @@ LANGUAGE sql STABLE AS $$
         SELECT DISTINCT c.period, c.member
           FROM c JOIN submissions s ON s.kind = 'funnel' AND s.live AND s.period = c.period
                                    AND s.municipality_code = c.contributor),
-    regions AS (
-        SELECT c.period, c.region_code, min(c.region_name) AS region_name,
-               count(DISTINCT c.member)::int AS expected,
-               count(DISTINCT sb.member)::int AS submitted,
-               coalesce(bool_and(c.member = ANY (p_raw_codes)), false) AS all_raw
-          FROM c LEFT JOIN submitted sb ON sb.period = c.period AND sb.member = c.member
-         GROUP BY c.period, c.region_code),
     years AS (
         SELECT x AS period,
                (SELECT max(year) FROM populations WHERE year <= substr(x, 1, 4)::int) AS year
           FROM unnest(p_periods) AS x),
+    memberships AS (
+        SELECT DISTINCT c.period, c.region_code, c.region_name, c.member FROM c),
+    regions AS (
+        SELECT m.period, m.region_code, min(m.region_name) AS region_name,
+               count(*)::int AS expected,
+               count(sb.member)::int AS submitted,
+               coalesce(bool_and(m.member = ANY (p_raw_codes)), false) AS all_raw,
+               sum(pop.population_0_17) FILTER (WHERE sb.member IS NOT NULL)::bigint AS population,
+               min(y.year) AS population_year,
+               count(*) FILTER (WHERE sb.member IS NOT NULL
+                                  AND pop.population_0_17 IS NULL)::int AS population_missing
+          FROM memberships m
+          JOIN years y ON y.period = m.period
+          LEFT JOIN submitted sb ON sb.period = m.period AND sb.member = m.member
+          LEFT JOIN populations pop ON pop.municipality_code = m.member AND pop.year = y.year
+         GROUP BY m.period, m.region_code),
     per_member AS (
         SELECT c.period, c.region_code, c.member, f.stage, f.category,
                sum(f.count) AS n, sum(f.cell_key) AS k
           FROM c JOIN current_funnel_cells f
-            ON f.dimension = p_dimension AND f.period = c.period
+            ON f.dimension IN ('total', p_dimension) AND f.period = c.period
            AND f.municipality_code = c.contributor
          GROUP BY c.period, c.region_code, c.member, f.stage, f.category),
     cells AS (
@@ -107,7 +117,7 @@ LANGUAGE sql STABLE AS $$
           LEFT JOIN populations pop ON pop.municipality_code = pm.member AND pop.year = y.year
          GROUP BY pm.period, pm.region_code, pm.stage, pm.category)
     SELECT r.period, r.region_code, r.region_name, r.expected, r.submitted, r.all_raw,
-           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+           NULL, NULL, NULL, NULL, NULL, r.population, r.population_year, r.population_missing
       FROM regions r
     UNION ALL
     SELECT x.period, x.region_code, NULL, NULL, NULL, NULL, x.stage, x.category, x.reporting,

@@ -4,6 +4,8 @@
 #include "api/cell_key.h"
 
 #include <criterion/criterion.h>
+
+#include "tests/unit/fixtures/unit_support.h"
 #include <stdint.h>
 #include <string.h>
 

@@ -2,6 +2,8 @@
 #include "api/period.h"
 
 #include <criterion/criterion.h>
+
+#include "tests/unit/fixtures/unit_support.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,0 +1,492 @@
+/* Published regional figures from raw sums: protection, rates, conversions, ranks and CSV. */
+#include "api/aggregate.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/cell_key.h"
+
+void agg_regions_free(struct agg_region *regions, size_t n)
+{
+    for (size_t i = 0; regions && i < n; i++)
+        free(regions[i].cells);
+    free(regions);
+}
+
+static const struct agg_cell *find_cell(const struct agg_region *r, const char *stage,
+                                        const char *category)
+{
+    for (size_t i = 0; i < r->ncells; i++)
+        if (strcmp(r->cells[i].stage, stage) == 0 && strcmp(r->cells[i].category, category) == 0)
+            return &r->cells[i];
+    return NULL;
+}
+
+static double round_to(double x, int decimals)
+{
+    double f = decimals == 1 ? 10.0 : 100.0;
+    return round(x * f) / f;
+}
+
+/* A published figure: the count a caller sees and whether protection applies to rates from it. */
+struct published {
+    bool known;
+    long long count;
+};
+
+static struct published publish(const struct agg_cell *c, bool raw, const struct sdc_params *sdc)
+{
+    struct published p = {false, 0};
+    if (!c)
+        return p;
+    p.known = true;
+    p.count = raw ? c->n : sdc_publish(c->n, c->k, sdc->js, sdc->d);
+    return p;
+}
+
+/* Adds state, count, reporting, per10k and (when `prev` is given) fromPrevious to obj for one
+ * cell. Rates are shown to protected callers only when numerator and denominator are at least
+ * rateMin (design §5.4); otherwise null with "withheld": "rateMin". */
+static void put_figure(json_t *obj, const struct agg_region *r, const struct agg_cell *c,
+                       const struct agg_cell *prev, bool has_prev, const struct sdc_params *sdc)
+{
+    if (r->submitted == 0 || !c) {
+        json_object_set_new(obj, "state", json_string(r->submitted ? "notKnown" : "notSubmitted"));
+        json_object_set_new(obj, "count", json_null());
+        return;
+    }
+    struct published p = publish(c, r->raw, sdc);
+    bool withheld = false;
+    json_object_set_new(obj, "state", json_string("published"));
+    json_object_set_new(obj, "count", json_integer(p.count));
+    json_object_set_new(obj, "reporting", json_integer(c->reporting));
+    if (c->population > 0 && c->population_missing == 0) {
+        if (!r->raw && (p.count < sdc->rate_min || c->population < sdc->rate_min)) {
+            json_object_set_new(obj, "per10k", json_null());
+            withheld = true;
+        } else {
+            json_object_set_new(obj, "per10k",
+                                json_real(round_to((double)p.count * 10000.0 /
+                                                       (double)c->population, 1)));
+        }
+    } else {
+        json_object_set_new(obj, "per10k", json_null());
+    }
+    if (has_prev) {
+        struct published q = publish(prev, r->raw, sdc);
+        if (!q.known || q.count == 0) {
+            json_object_set_new(obj, "fromPrevious", json_null());
+        } else if (!r->raw && (p.count < sdc->rate_min || q.count < sdc->rate_min)) {
+            json_object_set_new(obj, "fromPrevious", json_null());
+            withheld = true;
+        } else {
+            json_object_set_new(obj, "fromPrevious",
+                                json_real(round_to((double)p.count / (double)q.count, 2)));
+        }
+    }
+    if (withheld)
+        json_object_set_new(obj, "withheld", json_string("rateMin"));
+}
+
+json_t *aggregate_funnel_rows(const struct agg_region *regions, size_t n,
+                              const struct catalog *cat, const char *dimension,
+                              const struct sdc_params *sdc)
+{
+    int dim = dimension ? catalog_dimension_index(cat, dimension) : -1;
+    json_t *rows = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const struct agg_region *r = &regions[i];
+        json_t *row = json_pack("{s:s, s:{s:s, s:s}, s:b, s:{s:i, s:i}}", "period", r->period,
+                                "region", "code", r->code, "name", r->name, "protected", !r->raw,
+                                "coverage", "reporting", r->submitted, "expected", r->expected);
+        bool population = r->population > 0 && r->population_missing == 0;
+        json_object_set_new(row, "childPopulation",
+                            population ? json_integer(r->population) : json_null());
+        json_object_set_new(row, "populationYear",
+                            r->population_year ? json_integer(r->population_year) : json_null());
+        json_t *stages = json_object();
+        for (size_t s = 0; s < cat->nstages; s++) {
+            const char *stage = cat->stages[s];
+            const char *prev_stage = s ? cat->stages[s - 1] : NULL;
+            json_t *fig = json_object();
+            const struct agg_cell *total = find_cell(r, stage, "");
+            put_figure(fig, r, total, prev_stage ? find_cell(r, prev_stage, "") : NULL, s > 0,
+                       sdc);
+            if (dim >= 0 && catalog_stage_allows(cat, (int)s, dim)) {
+                json_t *bd = json_object();
+                for (size_t k = 0; k < cat->ncategories[dim]; k++) {
+                    const char *category = cat->categories[dim][k];
+                    json_t *cf = json_object();
+                    const struct agg_cell *cell = total ? find_cell(r, stage, category) : NULL;
+                    bool prev_allows = prev_stage && catalog_stage_allows(cat, (int)s - 1, dim);
+                    put_figure(cf, r, cell,
+                               prev_allows ? find_cell(r, prev_stage, category) : NULL,
+                               prev_allows, sdc);
+                    json_object_set_new(bd, category, cf);
+                }
+                json_object_set_new(fig, "breakdown", bd);
+            }
+            json_object_set_new(stages, stage, fig);
+        }
+        json_object_set_new(row, "stages", stages);
+        json_array_append_new(rows, row);
+    }
+    return rows;
+}
+
+int compare_metric_parse(const char *text, enum compare_metric *out)
+{
+    if (!text)
+        return -1;
+    if (strcmp(text, "count") == 0)
+        *out = METRIC_COUNT;
+    else if (strcmp(text, "per10k") == 0)
+        *out = METRIC_PER10K;
+    else if (strcmp(text, "fromPrevious") == 0)
+        *out = METRIC_FROM_PREVIOUS;
+    else
+        return -1;
+    return 0;
+}
+
+static const char *metric_key(enum compare_metric m)
+{
+    return m == METRIC_COUNT ? "count" : m == METRIC_PER10K ? "per10k" : "fromPrevious";
+}
+
+/* The metric of one row's stage: true with *value when there is one, else false with the state
+ * that explains why not (notSubmitted, notKnown, withheld). */
+static bool metric_of(const json_t *row, const char *stage, enum compare_metric m, double *value,
+                      const char **state)
+{
+    const json_t *fig = json_object_get(json_object_get(row, "stages"), stage);
+    const char *st = json_string_value(json_object_get(fig, "state"));
+    *state = st ? st : "notKnown";
+    if (!st || strcmp(st, "published") != 0)
+        return false;
+    const json_t *v = json_object_get(fig, metric_key(m));
+    if (json_is_number(v)) {
+        *value = json_number_value(v);
+        return true;
+    }
+    *state = json_object_get(fig, "withheld") ? "withheld" : "notKnown";
+    return false;
+}
+
+struct ranked {
+    const json_t *row;
+    double value;
+};
+
+static int by_value_desc(const void *a, const void *b)
+{
+    double x = ((const struct ranked *)a)->value, y = ((const struct ranked *)b)->value;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+json_t *aggregate_compare(const json_t *rows, const json_t *national_row, const char *stage,
+                          enum compare_metric metric)
+{
+    size_t n = json_array_size(rows), nv = 0;
+    struct ranked *valued = calloc(n ? n : 1, sizeof *valued);
+    json_t *out_rows = json_array();
+    double national = 0;
+    const char *national_state = "notKnown";
+    bool has_national = national_row && metric_of(national_row, stage, metric, &national,
+                                                  &national_state);
+    json_t *nat = json_pack("{s:o, s:s, s:b}", "value",
+                            has_national ? json_real(national) : json_null(), "state",
+                            has_national ? "published" : national_state, "protected",
+                            national_row ? json_is_true(json_object_get(national_row, "protected"))
+                                         : true);
+    if (metric == METRIC_COUNT && has_national)
+        json_object_set_new(nat, "value", json_integer((json_int_t)national));
+    double sum = 0, sumsq = 0;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *row = json_array_get(rows, i);
+        double v;
+        const char *state;
+        if (valued && metric_of(row, stage, metric, &v, &state)) {
+            valued[nv].row = row;
+            valued[nv].value = v;
+            sum += v;
+            sumsq += v * v;
+            nv++;
+        }
+    }
+    if (valued)
+        qsort(valued, nv, sizeof *valued, by_value_desc);
+    double mean = nv ? sum / (double)nv : 0;
+    double var = nv ? sumsq / (double)nv - mean * mean : 0;
+    double sd = var > 0 ? sqrt(var) : 0;
+    for (size_t i = 0, rank = 1; i < nv; i++) {
+        if (i > 0 && valued[i].value != valued[i - 1].value)
+            rank = i + 1;
+        const json_t *row = valued[i].row;
+        /* Quartile 4 holds the top quarter of the ranked regions; tied regions share one. */
+        int quartile = (int)ceil(4.0 * (double)(nv - rank + 1) / (double)nv);
+        json_t *o = json_pack("{s:I, s:O, s:O, s:O, s:s}", "rank", (json_int_t)rank, "period",
+                              json_object_get(row, "period"), "region",
+                              json_object_get(row, "region"), "protected",
+                              json_object_get(row, "protected"), "state", "published");
+        json_object_set_new(o, "value", metric == METRIC_COUNT
+                                            ? json_integer((json_int_t)valued[i].value)
+                                            : json_real(valued[i].value));
+        json_object_set_new(o, "ratioToNational",
+                            has_national && national != 0
+                                ? json_real(round(valued[i].value / national * 100.0) / 100.0)
+                                : json_null());
+        json_object_set_new(o, "zScore", sd > 0 ? json_real(round((valued[i].value - mean) / sd *
+                                                                  100.0) / 100.0)
+                                                : json_real(0));
+        json_object_set_new(o, "quartile", json_integer(quartile));
+        json_array_append_new(out_rows, o);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const json_t *row = json_array_get(rows, i);
+        double v;
+        const char *state;
+        if (metric_of(row, stage, metric, &v, &state))
+            continue;
+        json_array_append_new(out_rows,
+                              json_pack("{s:n, s:O, s:O, s:O, s:n, s:n, s:n, s:n, s:s}", "rank",
+                                        "period", json_object_get(row, "period"), "region",
+                                        json_object_get(row, "region"), "protected",
+                                        json_object_get(row, "protected"), "value",
+                                        "ratioToNational", "zScore", "quartile", "state", state));
+    }
+    free(valued);
+    return json_pack("{s:s, s:s, s:o, s:o}", "stage", stage, "metric", metric_key(metric),
+                     "national", nat, "rows", out_rows);
+}
+
+/* ---- CSV ------------------------------------------------------------------------------------ */
+
+struct text {
+    char *buf;
+    size_t len, cap;
+    bool failed;
+};
+
+static void text_add(struct text *t, const char *s, size_t n)
+{
+    if (t->failed)
+        return;
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 4096;
+        while (cap < t->len + n + 1)
+            cap *= 2;
+        char *grown = realloc(t->buf, cap);
+        if (!grown) {
+            t->failed = true;
+            return;
+        }
+        t->buf = grown;
+        t->cap = cap;
+    }
+    memcpy(t->buf + t->len, s, n);
+    t->len += n;
+    t->buf[t->len] = '\0';
+}
+
+/* One field, quoted when it holds the delimiter, a quote or a line break. */
+static void csv_field(struct text *t, const char *s, char delim, bool first)
+{
+    if (!first)
+        text_add(t, &delim, 1);
+    if (!s)
+        return;
+    if (!strpbrk(s, delim == ';' ? ";\"\r\n" : ",\"\r\n")) {
+        text_add(t, s, strlen(s));
+        return;
+    }
+    text_add(t, "\"", 1);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            text_add(t, "\"", 1);
+        text_add(t, p, 1);
+    }
+    text_add(t, "\"", 1);
+}
+
+/* A JSON scalar as CSV text; reals with a decimal comma in the Excel profile. */
+static void csv_value(struct text *t, const json_t *v, char delim, bool excel)
+{
+    char buf[64] = "";
+    if (json_is_integer(v))
+        snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v)) {
+        snprintf(buf, sizeof buf, "%.2f", json_real_value(v));
+        /* Trim a trailing zero: 15.60 -> 15.6, 0.70 -> 0.7 (values are rounded already). */
+        size_t n = strlen(buf);
+        while (n > 1 && buf[n - 1] == '0' && strchr(buf, '.'))
+            buf[--n] = '\0';
+        if (n && buf[n - 1] == '.')
+            buf[--n] = '\0';
+        if (excel)
+            for (char *p = buf; *p; p++)
+                if (*p == '.')
+                    *p = ',';
+    } else if (json_is_true(v))
+        snprintf(buf, sizeof buf, "true");
+    else if (json_is_false(v))
+        snprintf(buf, sizeof buf, "false");
+    else if (json_is_string(v)) {
+        csv_field(t, json_string_value(v), delim, false);
+        return;
+    }
+    csv_field(t, buf, delim, false);
+}
+
+static void csv_figure_line(struct text *t, const json_t *row, const char *stage,
+                            const char *dimension, const char *category, const json_t *fig,
+                            char delim, bool excel)
+{
+    const json_t *region = json_object_get(row, "region");
+    const json_t *coverage = json_object_get(row, "coverage");
+    csv_field(t, json_string_value(json_object_get(row, "period")), delim, true);
+    csv_value(t, json_object_get(region, "code"), delim, excel);
+    csv_value(t, json_object_get(region, "name"), delim, excel);
+    csv_value(t, json_object_get(row, "protected"), delim, excel);
+    csv_value(t, json_object_get(coverage, "reporting"), delim, excel);
+    csv_value(t, json_object_get(coverage, "expected"), delim, excel);
+    csv_value(t, json_object_get(row, "childPopulation"), delim, excel);
+    csv_field(t, stage, delim, false);
+    csv_field(t, dimension, delim, false);
+    csv_field(t, category, delim, false);
+    csv_value(t, json_object_get(fig, "state"), delim, excel);
+    csv_value(t, json_object_get(fig, "count"), delim, excel);
+    csv_value(t, json_object_get(fig, "per10k"), delim, excel);
+    csv_value(t, json_object_get(fig, "fromPrevious"), delim, excel);
+    csv_value(t, json_object_get(fig, "withheld"), delim, excel);
+    text_add(t, "\r\n", 2);
+}
+
+char *aggregate_funnels_csv(const json_t *rows, const char *dimension, bool excel)
+{
+    struct text t = {0};
+    char delim = excel ? ';' : ',';
+    if (excel)
+        text_add(&t, "\xEF\xBB\xBF", 3);
+    static const char *const header[] = {
+        "period",   "region_code", "region_name", "protected", "reporting",
+        "expected", "child_population", "stage",  "dimension", "category",
+        "state",    "count",       "per10k",      "from_previous", "withheld"};
+    for (size_t i = 0; i < sizeof header / sizeof header[0]; i++)
+        csv_field(&t, header[i], delim, i == 0);
+    text_add(&t, "\r\n", 2);
+    size_t i;
+    const json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        const char *stage;
+        const json_t *fig;
+        json_object_foreach((json_t *)json_object_get(row, "stages"), stage, fig)
+        {
+            csv_figure_line(&t, row, stage, "total", "", fig, delim, excel);
+            const char *category;
+            const json_t *cf;
+            json_object_foreach((json_t *)json_object_get(fig, "breakdown"), category, cf)
+                csv_figure_line(&t, row, stage, dimension, category, cf, delim, excel);
+        }
+    }
+    if (t.failed) {
+        free(t.buf);
+        return NULL;
+    }
+    return t.buf;
+}
+
+char *aggregate_compare_csv(const json_t *result, bool excel)
+{
+    struct text t = {0};
+    char delim = excel ? ';' : ',';
+    if (excel)
+        text_add(&t, "\xEF\xBB\xBF", 3);
+    static const char *const header[] = {"period", "region_code", "region_name", "protected",
+                                         "rank", "value", "ratio_to_national", "z_score",
+                                         "quartile", "state"};
+    for (size_t i = 0; i < sizeof header / sizeof header[0]; i++)
+        csv_field(&t, header[i], delim, i == 0);
+    text_add(&t, "\r\n", 2);
+    size_t i;
+    const json_t *row;
+    json_array_foreach(json_object_get(result, "rows"), i, row)
+    {
+        const json_t *region = json_object_get(row, "region");
+        csv_field(&t, json_string_value(json_object_get(row, "period")), delim, true);
+        csv_value(&t, json_object_get(region, "code"), delim, excel);
+        csv_value(&t, json_object_get(region, "name"), delim, excel);
+        csv_value(&t, json_object_get(row, "protected"), delim, excel);
+        csv_value(&t, json_object_get(row, "rank"), delim, excel);
+        csv_value(&t, json_object_get(row, "value"), delim, excel);
+        csv_value(&t, json_object_get(row, "ratioToNational"), delim, excel);
+        csv_value(&t, json_object_get(row, "zScore"), delim, excel);
+        csv_value(&t, json_object_get(row, "quartile"), delim, excel);
+        csv_value(&t, json_object_get(row, "state"), delim, excel);
+        text_add(&t, "\r\n", 2);
+    }
+    if (t.failed) {
+        free(t.buf);
+        return NULL;
+    }
+    return t.buf;
+}
+
+/* The codes of a JSON array joined by spaces. */
+static void join_codes(struct text *t, const json_t *codes)
+{
+    size_t i;
+    const json_t *code;
+    json_array_foreach(codes, i, code)
+    {
+        if (i)
+            text_add(t, " ", 1);
+        const char *s = json_string_value(code);
+        if (s)
+            text_add(t, s, strlen(s));
+    }
+}
+
+char *aggregate_completeness_csv(const json_t *body, bool excel)
+{
+    struct text t = {0};
+    char delim = excel ? ';' : ',';
+    if (excel)
+        text_add(&t, "\xEF\xBB\xBF", 3);
+    static const char *const header[] = {"period", "region_code", "region_name", "expected",
+                                         "funnels", "networks", "missing_funnels",
+                                         "missing_networks"};
+    for (size_t i = 0; i < sizeof header / sizeof header[0]; i++)
+        csv_field(&t, header[i], delim, i == 0);
+    text_add(&t, "\r\n", 2);
+    size_t i;
+    const json_t *row;
+    json_array_foreach(json_object_get(body, "rows"), i, row)
+    {
+        const json_t *region = json_object_get(row, "region");
+        csv_field(&t, json_string_value(json_object_get(body, "period")), delim, true);
+        csv_value(&t, json_object_get(region, "code"), delim, excel);
+        csv_value(&t, json_object_get(region, "name"), delim, excel);
+        csv_value(&t, json_object_get(row, "expected"), delim, excel);
+        csv_value(&t, json_object_get(row, "funnels"), delim, excel);
+        csv_value(&t, json_object_get(row, "networks"), delim, excel);
+        struct text codes = {0};
+        join_codes(&codes, json_object_get(row, "missingFunnels"));
+        csv_field(&t, codes.buf ? codes.buf : "", delim, false);
+        codes.len = 0;
+        if (codes.buf)
+            codes.buf[0] = '\0';
+        join_codes(&codes, json_object_get(row, "missingNetworks"));
+        csv_field(&t, codes.buf ? codes.buf : "", delim, false);
+        free(codes.buf);
+        text_add(&t, "\r\n", 2);
+    }
+    if (t.failed) {
+        free(t.buf);
+        return NULL;
+    }
+    return t.buf;
+}
