@@ -490,3 +490,63 @@ char *aggregate_completeness_csv(const json_t *body, bool excel)
     }
     return t.buf;
 }
+
+/* One line per member of section[item] (or of section itself when it holds the counts). */
+static void csv_network_section(struct text *t, const json_t *body, const json_t *row,
+                                const char *section, bool nested, char delim, bool excel)
+{
+    const json_t *region = json_object_get(row, "region");
+    const char *item;
+    const json_t *counts;
+    json_t *holder = json_object_get(row, section);
+    json_t *single = nested ? NULL : json_pack("{s:O}", "", holder);
+    json_object_foreach(nested ? holder : single, item, counts)
+    {
+        const char *category;
+        const json_t *count;
+        json_object_foreach((json_t *)counts, category, count)
+        {
+            const json_t *period = json_object_get(row, "period");
+            csv_field(t, json_string_value(period ? period : json_object_get(body, "period")),
+                      delim, true);
+            csv_value(t, json_object_get(region, "code"), delim, excel);
+            csv_value(t, json_object_get(region, "name"), delim, excel);
+            csv_value(t, json_object_get(row, "reporting"), delim, excel);
+            csv_value(t, json_object_get(row, "expected"), delim, excel);
+            csv_field(t, section, delim, false);
+            csv_field(t, item, delim, false);
+            csv_field(t, category, delim, false);
+            csv_value(t, count, delim, excel);
+            text_add(t, "\r\n", 2);
+        }
+    }
+    json_decref(single);
+}
+
+char *aggregate_networks_csv(const json_t *body, bool excel)
+{
+    struct text t = {0};
+    char delim = excel ? ';' : ',';
+    if (excel)
+        text_add(&t, "\xEF\xBB\xBF", 3);
+    static const char *const header[] = {"period",   "region_code", "region_name",
+                                         "reporting", "expected",   "section",
+                                         "item",      "category",   "count"};
+    for (size_t i = 0; i < sizeof header / sizeof header[0]; i++)
+        csv_field(&t, header[i], delim, i == 0);
+    text_add(&t, "\r\n", 2);
+    size_t i;
+    const json_t *row;
+    json_array_foreach(json_object_get(body, "rows"), i, row)
+    {
+        csv_network_section(&t, body, row, "stepsMet", false, delim, excel);
+        csv_network_section(&t, body, row, "steps", true, delim, excel);
+        csv_network_section(&t, body, row, "partners", true, delim, excel);
+        csv_network_section(&t, body, row, "prevention", true, delim, excel);
+    }
+    if (t.failed) {
+        free(t.buf);
+        return NULL;
+    }
+    return t.buf;
+}

@@ -75,4 +75,12 @@ char *aggregate_completeness_csv(const json_t *body, bool excel);
 
 void agg_regions_free(struct agg_region *regions, size_t n);
 
+/* Writes /v1/networks (design §3.3) as CSV in long form, one line per row, section, item and
+ * category: period,region_code,region_name,reporting,expected,section,item,category,count with
+ * section stepsMet (item empty, category the number of steps met 0..8), steps (item the step,
+ * category met, notMet or notKnown), partners (item the partner type, category a status or
+ * notKnown) and prevention (item the point, category a state or notKnown). excel: `;` separated
+ * with a UTF-8 BOM. Returns a malloc'd NUL-terminated text, NULL when out of memory. */
+char *aggregate_networks_csv(const json_t *body, bool excel);
+
 #endif

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -51,11 +52,12 @@ static int load_keys(const json_t *arr, const char *what, char **keys, size_t *n
     if (!json_is_array(arr))
         return fail(err, errlen, "%s: an array of keys is required", what);
     if (json_array_size(arr) > max)
-        return fail(err, errlen, "%s: %zu keys, at most %zu supported", what,
-                    json_array_size(arr), max);
+        return fail(err, errlen, "%s: %zu keys, at most %zu supported", what, json_array_size(arr),
+                    max);
     size_t i;
     json_t *item;
-    json_array_foreach(arr, i, item) {
+    json_array_foreach(arr, i, item)
+    {
         const char *s = json_string_value(item);
         if (!s || !key_ok(s))
             return fail(err, errlen, "%s[%zu]: not a valid key", what, i);
@@ -88,7 +90,8 @@ static int load_dimensions(const json_t *root, struct catalog *cat, char *err, s
                     CATALOG_MAX_DIMENSIONS);
     const char *key;
     json_t *cats;
-    json_object_foreach((json_t *)dims, key, cats) {
+    json_object_foreach((json_t *)dims, key, cats)
+    {
         if (!key_ok(key) || strcmp(key, "total") == 0)
             return fail(err, errlen, "dimensions: \"%.64s\" is not a valid dimension key", key);
         size_t d = cat->ndimensions;
@@ -98,8 +101,8 @@ static int load_dimensions(const json_t *root, struct catalog *cat, char *err, s
         cat->ndimensions++;
         char what[96];
         snprintf(what, sizeof what, "dimensions.%s", key);
-        if (load_keys(cats, what, cat->categories[d], &cat->ncategories[d],
-                      CATALOG_MAX_CATEGORIES, err, errlen) != 0)
+        if (load_keys(cats, what, cat->categories[d], &cat->ncategories[d], CATALOG_MAX_CATEGORIES,
+                      err, errlen) != 0)
             return -1;
         if (cat->ncategories[d] == 0)
             return fail(err, errlen, "%s: at least one category is required", what);
@@ -114,7 +117,8 @@ static int load_stage_dimensions(const json_t *root, struct catalog *cat, char *
         return fail(err, errlen, "stageDimensions: an object is required");
     const char *key;
     json_t *dims;
-    json_object_foreach((json_t *)sd, key, dims) {
+    json_object_foreach((json_t *)sd, key, dims)
+    {
         int s = catalog_stage_index(cat, key);
         if (s < 0)
             return fail(err, errlen, "stageDimensions: unknown stage \"%.64s\"", key);
@@ -122,7 +126,8 @@ static int load_stage_dimensions(const json_t *root, struct catalog *cat, char *
             return fail(err, errlen, "stageDimensions.%s: an array is required", key);
         size_t i;
         json_t *item;
-        json_array_foreach(dims, i, item) {
+        json_array_foreach(dims, i, item)
+        {
             int d = catalog_dimension_index(cat, json_string_value(item));
             if (d < 0)
                 return fail(err, errlen, "stageDimensions.%s[%zu]: unknown dimension", key, i);

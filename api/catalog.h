@@ -1,6 +1,6 @@
 /* The reference data the validators need (design §1.1-1.5): stages, dimensions and their
- * categories, which dimensions each stage accepts, partner types and statuses, prevention points and
- * states. Loaded from one JSON document that the database produces, so adding a category is a
+ * categories, which dimensions each stage accepts, partner types and statuses, prevention points
+ * and states. Loaded from one JSON document that the database produces, so adding a category is a
  * migration, never a change of C code. Immutable once built; safe to share between threads. */
 #ifndef TRECHTER_CATALOG_H
 #define TRECHTER_CATALOG_H
@@ -12,8 +12,8 @@
 #define CATALOG_MAX_STAGES 12
 #define CATALOG_MAX_DIMENSIONS 8
 #define CATALOG_MAX_CATEGORIES 8
-#define CATALOG_MAX_LIST 64   /* partner types, statuses, prevention points and states, steps */
-#define CATALOG_MAX_KEY 63    /* bytes in one key */
+#define CATALOG_MAX_LIST 64 /* partner types, statuses, prevention points and states, steps */
+#define CATALOG_MAX_KEY 63  /* bytes in one key */
 
 /* A list of keys in canonical order. */
 struct catalog_list {
@@ -30,7 +30,7 @@ struct catalog {
     char *categories[CATALOG_MAX_DIMENSIONS][CATALOG_MAX_CATEGORIES]; /* owned */
     bool stage_dimensions[CATALOG_MAX_STAGES][CATALOG_MAX_DIMENSIONS];
     struct catalog_list partner_types;
-    struct catalog_list partner_statuses;  /* ordered by rank: absent < mapped < ... */
+    struct catalog_list partner_statuses; /* ordered by rank: absent < mapped < ... */
     struct catalog_list prevention_points;
     struct catalog_list prevention_states; /* ordered by rank */
     struct catalog_list approach_steps;    /* optional member "approachSteps"; may be empty */

@@ -1,6 +1,6 @@
-/* Cell-key perturbation (design §5.1-5.3): the HMAC-SHA256 key of each stored inner cell, the sum of
- * keys of an aggregate cell, and the published value. Pure integer arithmetic; no floating point,
- * no globals. */
+/* Cell-key perturbation (design §5.1-5.3): the HMAC-SHA256 key of each stored inner cell, the sum
+ * of keys of an aggregate cell, and the published value. Pure integer arithmetic; no floating
+ * point, no globals. */
 #ifndef TRECHTER_CELL_KEY_H
 #define TRECHTER_CELL_KEY_H
 #include <stddef.h>

@@ -16,8 +16,11 @@ void funnel_safe_text(char *dst, size_t cap, const char *src, size_t len)
     size_t o = 0, i = 0;
     while (i < len) {
         unsigned char c = s[i];
-        size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
-                             : (c & 0xF8) == 0xF0 ? 4 : 0;
+        size_t n = c < 0x80             ? 1
+                   : (c & 0xE0) == 0xC0 ? 2
+                   : (c & 0xF0) == 0xE0 ? 3
+                   : (c & 0xF8) == 0xF0 ? 4
+                                        : 0;
         bool ok = n > 0 && i + n <= len;
         for (size_t k = 1; ok && k < n; k++)
             ok = (s[i + k] & 0xC0) == 0x80;
@@ -52,8 +55,8 @@ bool funnel_violations_full(const struct violations *v)
     return violations_count(v) >= FUNNEL_MAX_VIOLATIONS;
 }
 
-bool funnel_violation(struct violations *v, const char *pointer, const char *code,
-                      const char *fmt, ...)
+bool funnel_violation(struct violations *v, const char *pointer, const char *code, const char *fmt,
+                      ...)
 {
     size_t count = violations_count(v);
     if (count > FUNNEL_MAX_VIOLATIONS)
@@ -116,15 +119,16 @@ long long funnel_breakdown_sum(const struct funnel_stage *s, const struct catalo
     return sum;
 }
 
-/* ---- locating a duplicate key ------------------------------------------------------------------ */
+/* ---- locating a duplicate key ------------------------------------------------------------------
+ */
 
 #define SCAN_MAX_DEPTH 64
 
 struct scan_level {
     bool is_object;
     bool expect_key;
-    size_t index;          /* arrays: current element */
-    const char *key;       /* objects: raw token of the current key, quotes included */
+    size_t index;    /* arrays: current element */
+    const char *key; /* objects: raw token of the current key, quotes included */
     size_t key_len;
 };
 
@@ -188,7 +192,8 @@ void funnel_json_error(struct violations *v, const char *text, size_t len, const
     char msg[JSON_ERROR_TEXT_LENGTH];
     funnel_safe_text(msg, sizeof msg, err->text, strnlen(err->text, sizeof err->text));
     if (json_error_code(err) == json_error_duplicate_key) {
-        size_t end = err->position > 0 && (size_t)err->position <= len ? (size_t)err->position : len;
+        size_t end =
+            err->position > 0 && (size_t)err->position <= len ? (size_t)err->position : len;
         char *ptr = duplicate_pointer(text, end);
         funnel_violation(v, ptr ? ptr : "", "duplicate-key",
                          "line %d, column %d: %s; every member may appear only once", err->line,
@@ -258,7 +263,8 @@ static bool decode_breakdown(struct checker *ck, const json_t *value, int d, con
     bool ok = true;
     const char *key;
     json_t *count;
-    json_object_foreach((json_t *)value, key, count) {
+    json_object_foreach((json_t *)value, key, count)
+    {
         char *p = funnel_pointer_join(pointer, key);
         int c = catalog_category_index(ck->cat, d, key);
         if (c < 0) {
@@ -282,7 +288,8 @@ static void decode_breakdowns(struct checker *ck, const json_t *value, int s, co
     }
     const char *key;
     json_t *bd;
-    json_object_foreach((json_t *)value, key, bd) {
+    json_object_foreach((json_t *)value, key, bd)
+    {
         char *p = funnel_pointer_join(pointer, key);
         int d = catalog_dimension_index(ck->cat, key);
         if (d < 0)
@@ -309,7 +316,8 @@ static void decode_stage(struct checker *ck, const json_t *value, int s, const c
     bool dim_ok[FUNNEL_MAX_DIMENSIONS] = {false};
     const char *key;
     json_t *member;
-    json_object_foreach((json_t *)value, key, member) {
+    json_object_foreach((json_t *)value, key, member)
+    {
         char *p = funnel_pointer_join(pointer, key);
         if (strcmp(key, "total") == 0) {
             has_total = true;
@@ -353,7 +361,8 @@ size_t funnel_decode_stages(const json_t *stages, const struct catalog *cat, con
     }
     const char *key;
     json_t *value;
-    json_object_foreach((json_t *)stages, key, value) {
+    json_object_foreach((json_t *)stages, key, value)
+    {
         char *p = funnel_pointer_join(pointer, key);
         int s = catalog_stage_index(cat, key);
         if (s < 0)
@@ -384,7 +393,8 @@ int funnel_decode(const char *body, size_t len, const struct catalog *cat, struc
     bool has_stages = false;
     const char *key;
     json_t *value;
-    json_object_foreach(root, key, value) {
+    json_object_foreach(root, key, value)
+    {
         if (strcmp(key, "stages") == 0) {
             has_stages = true;
             ck.found += funnel_decode_stages(value, cat, "/stages", out, v);
@@ -400,7 +410,8 @@ int funnel_decode(const char *body, size_t len, const struct catalog *cat, struc
     return ck.found ? -1 : 0;
 }
 
-/* ---- output ----------------------------------------------------------------------------------- */
+/* ---- output -----------------------------------------------------------------------------------
+ */
 
 json_t *funnel_to_json(const struct funnel *f, const struct catalog *cat)
 {
@@ -458,9 +469,9 @@ size_t funnel_cells(const struct funnel *f, const struct catalog *cat, struct fu
                 continue;
             for (size_t c = 0; c < cat->ncategories[d]; c++, n++)
                 if (n < max)
-                    out[n] = (struct funnel_cell){cat->stages[s], cat->dimensions[d],
-                                                  cat->categories[d][c],
-                                                  st->breakdowns[d].counts[c], 0};
+                    out[n] =
+                        (struct funnel_cell){cat->stages[s], cat->dimensions[d],
+                                             cat->categories[d][c], st->breakdowns[d].counts[c], 0};
         }
     }
     return n;

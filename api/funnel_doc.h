@@ -23,8 +23,8 @@
 /* A decoded funnel. Indexes follow the catalog it was decoded with. Everything not `known` or not
  * `given` is zero. */
 struct funnel_breakdown {
-    bool given;                         /* the dimension was broken down */
-    int counts[FUNNEL_MAX_CATEGORIES];  /* per category, those left out being 0; sum == total */
+    bool given;                        /* the dimension was broken down */
+    int counts[FUNNEL_MAX_CATEGORIES]; /* per category, those left out being 0; sum == total */
 };
 struct funnel_stage {
     bool known; /* the stage was given; a stage left out is "not known", distinct from 0 */
@@ -102,8 +102,8 @@ long long funnel_breakdown_sum(const struct funnel_stage *s, const struct catalo
 /* violations_add(v, IN_BODY, ...) capped at FUNNEL_MAX_VIOLATIONS (the first add beyond adds one
  * "too-many-errors" instead, later ones add nothing). Returns false when the violation was
  * dropped. The formatted detail is made valid UTF-8 without control characters. */
-bool funnel_violation(struct violations *v, const char *pointer, const char *code,
-                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+bool funnel_violation(struct violations *v, const char *pointer, const char *code, const char *fmt,
+                      ...) __attribute__((format(printf, 4, 5)));
 
 /* True once v holds FUNNEL_MAX_VIOLATIONS or more violations (further ones would be dropped). */
 bool funnel_violations_full(const struct violations *v);

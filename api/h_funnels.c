@@ -33,7 +33,11 @@ int funnel_prepare_stored(const struct funnel *f, const struct catalog *cat,
     if (!cells)
         return -1;
     size_t n = funnel_cells(f, cat, cells, MAX_CELLS);
-    funnel_cells_fill_keys(cells, n, s->sdc_secret, s->sdc_secret_len, code, period);
+    if (n > MAX_CELLS ||
+        funnel_cells_fill_keys(cells, n, s->sdc_secret, s->sdc_secret_len, code, period) < 0) {
+        free(cells); /* never store a count without its key */
+        return -1;
+    }
     out->content = funnel_canonical_json(f, cat);
     out->cells = funnel_cells_json(cells, n);
     free(cells);

@@ -14,13 +14,14 @@
 #include "api/funnel_prepare.h"
 #include "api/handlers.h"
 #include "api/import_doc.h"
+#include "api/catalog.h"
 #include "api/request.h"
 #include "daemon/db_pool.h"
 #include "daemon/server.h"
 
 static const char import_sql[] =
     "SELECT import_funnels($1::jsonb, $2::text[], $3::boolean, $4, $5, $6::bigint, $7, $8, $9,"
-    " $10::int, $11::int)";
+    " $10::int, $11::int, $12::int)";
 
 struct import_call {
     bool is_csv;
@@ -28,6 +29,7 @@ struct import_call {
     char key[256];     /* Idempotency-Key, "" when none */
     char *items;       /* owned: JSON array for import_funnels */
     char body_sha[65];
+    int skipped;       /* CSV items without a single count */
 };
 
 static void import_call_free(void *p)
@@ -36,6 +38,14 @@ static void import_call_free(void *p)
     if (c)
         free(c->items);
     free(c);
+}
+
+static bool funnel_any_known(const struct funnel *f, const struct catalog *cat)
+{
+    for (size_t s = 0; s < cat->nstages; s++)
+        if (f->stages[s].known)
+            return true;
+    return false;
 }
 
 static void sha256_hex(const void *data, size_t len, char out[65])
@@ -47,26 +57,22 @@ static void sha256_hex(const void *data, size_t len, char out[65])
         snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
-/* The summary of a refused import inside a 400 problem (design §3.1). */
+/* A refused import is a problem (RFC 9457, so `status` is the HTTP status) whose `errors` list
+ * every violation; the import summary of design §3.1 (status "rejected", created 0, ...) travels
+ * beside it in the member `import`, where its own `status` cannot clash with the problem's. */
 static void reply_rejected(struct request *r, int status, json_t *summary)
 {
-    json_t *p = problem_new(status, status == 403 ? "forbidden" : "invalid-input",
-                            status == 403 ? "This token may not write some of these figures; "
-                                            "nothing was imported."
-                                          : "The import is invalid; nothing was imported. Every "
-                                            "violation is listed in errors.",
-                            NULL);
-    json_object_update(p, summary);
-    json_object_set_new(p, "instance", json_string(r->path));
-    json_object_set_new(p, "requestId", json_string(r->request_id));
-    char *text = json_dumps(p, JSON_COMPACT);
-    json_decref(p);
-    if (!text) {
-        reply_unavailable(r, "Out of memory.");
-        return;
-    }
-    reply_body(r, status, "application/problem+json", text, strlen(text));
-    free(text);
+    struct violations v = {json_incref(json_object_get(summary, "errors"))};
+    if (!v.items)
+        v.items = json_array();
+    json_object_del(summary, "errors"); /* listed once, in the problem's own errors */
+    reply_problem_with(r, status, status == 403 ? "forbidden" : "invalid-input",
+                       status == 403 ? "This token may not write some of these figures; nothing "
+                                       "was imported."
+                                     : "The import is invalid; nothing was imported. Every "
+                                       "violation is listed in errors.",
+                       &v, "import", summary);
+    violations_clear(&v);
 }
 
 static void import_done(void *arg, enum db_status status, const PGresult *res)
@@ -130,6 +136,14 @@ static void import_with_catalog(struct request *r)
     json_t *items = json_array();
     for (size_t i = 0; i < doc.count; i++) {
         const struct import_item *it = &doc.items[i];
+        /* A CSV item whose counts are all empty gives nothing: it is skipped rather than
+         * stored as a funnel that knows nothing, so that importing an untouched template (or a
+         * sheet with some municipalities left blank) never wipes figures. A JSON item says
+         * "stages": {} on purpose and is stored as such. */
+        if (c->is_csv && !funnel_any_known(&it->funnel, cat)) {
+            c->skipped++;
+            continue;
+        }
         struct prepared_submission p = {0};
         char previous[8], pointer[32];
         struct period per;
@@ -172,15 +186,16 @@ static void import_with_catalog(struct request *r)
             snprintf(allowed, n, "{%s}", r->principal.codes);
     }
     const struct app_settings *s = &r->worker->server->settings;
-    char principal[24], outlier_min[16], outlier_ratio[16];
+    char principal[24], outlier_min[16], outlier_ratio[16], skipped[16];
     snprintf(principal, sizeof principal, "%lld", r->principal.id);
+    snprintf(skipped, sizeof skipped, "%d", c->skipped);
     snprintf(outlier_min, sizeof outlier_min, "%d", s->outlier_min);
     snprintf(outlier_ratio, sizeof outlier_ratio, "%d", s->outlier_ratio_pct);
-    const char *params[11] = {c->items,          allowed,       c->dry_run ? "true" : "false",
+    const char *params[12] = {c->items,          allowed,       c->dry_run ? "true" : "false",
                               c->key[0] ? c->key : NULL, c->body_sha, principal,
                               r->principal.label, r->request_id, r->client_address,
-                              outlier_min,       outlier_ratio};
-    int rc = db_pool_query(r->worker->db, import_sql, 11, params, import_done, r);
+                              outlier_min,       outlier_ratio, skipped};
+    int rc = db_pool_query(r->worker->db, import_sql, 12, params, import_done, r);
     free(allowed);
     if (rc < 0)
         reply_unavailable(r, "The server is shutting down.");

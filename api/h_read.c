@@ -473,7 +473,7 @@ void handle_funnels(struct request *r)
 {
     static const char *const known[] = {"period", "from", "to", "regionSet", "region",
                                         "breakdown", "boundaries", "format", "delimiter", NULL};
-    if (begin(r, READ_FUNNELS, known))
+    if (!request_cached_reply(r) && begin(r, READ_FUNNELS, known))
         catalog_then(r, funnels_with_catalog);
 }
 
@@ -481,7 +481,7 @@ void handle_comparisons(struct request *r)
 {
     static const char *const known[] = {"period", "regionSet", "region", "stage", "metric",
                                         "boundaries", "format", "delimiter", NULL};
-    if (begin(r, READ_COMPARISONS, known))
+    if (!request_cached_reply(r) && begin(r, READ_COMPARISONS, known))
         catalog_then(r, funnels_with_catalog);
 }
 
@@ -513,6 +513,8 @@ void handle_completeness(struct request *r)
 {
     static const char *const known[] = {"period",    "regionSet", "region",
                                         "format",    "delimiter", NULL};
+    if (request_cached_reply(r))
+        return;
     struct read_call *c = begin(r, READ_COMPLETENESS, known);
     if (!c)
         return;

@@ -24,6 +24,11 @@ void handle_import(struct request *r);
 void handle_funnels(struct request *r);
 void handle_comparisons(struct request *r);
 void handle_completeness(struct request *r);
+void handle_network_put(struct request *r);
+void handle_network_get(struct request *r);
+void handle_network_revisions(struct request *r);
+void handle_network_delete(struct request *r);
+void handle_networks(struct request *r);
 
 /* "GM" and four digits. */
 bool valid_municipality_code(const char *code);

@@ -1,4 +1,5 @@
-/* Decodes and validates bulk funnel imports (JSON array or long CSV) and writes the CSV template. */
+/* Decodes and validates bulk funnel imports (JSON array or long CSV) and writes the CSV template.
+ */
 #include "api/import_doc.h"
 
 #include <stdarg.h>
@@ -10,15 +11,16 @@
 #include "api/period.h"
 #include "daemon/csv_reader.h"
 
-/* ---- items and their index by (municipality, period) ------------------------------------------ */
+/* ---- items and their index by (municipality, period) ------------------------------------------
+ */
 
 _Static_assert(FUNNEL_MAX_CATEGORIES <= 8, "row_marks.seen holds one bit per category");
 
 /* Where a CSV item's cells came from, to name rows in violations and catch repeated cells. */
 struct row_marks {
-    uint32_t total_row[FUNNEL_MAX_STAGES];                          /* 0: no total row yet */
+    uint32_t total_row[FUNNEL_MAX_STAGES];                            /* 0: no total row yet */
     uint32_t breakdown_row[FUNNEL_MAX_STAGES][FUNNEL_MAX_DIMENSIONS]; /* first row with a count */
-    uint8_t seen[FUNNEL_MAX_STAGES][FUNNEL_MAX_DIMENSIONS];         /* category bits, any count */
+    uint8_t seen[FUNNEL_MAX_STAGES][FUNNEL_MAX_DIMENSIONS];           /* category bits, any count */
 };
 
 struct builder {
@@ -29,6 +31,7 @@ struct builder {
     struct import_item *items;
     struct row_marks *marks; /* CSV only: parallel to items */
     size_t count, cap;
+    size_t input_items; /* JSON: elements of the array, valid or not */
     size_t *slots; /* open addressing: item index + 1, 0 empty */
     size_t nslots;
     bool stop; /* a cap was hit: decode no further */
@@ -180,7 +183,8 @@ static void decode_json_item(struct builder *b, const json_t *obj, size_t i)
     bool code_ok = false, period_ok = false, has_stages = false, stages_ok = false;
     const char *key;
     json_t *value;
-    json_object_foreach((json_t *)obj, key, value) {
+    json_object_foreach((json_t *)obj, key, value)
+    {
         if (strcmp(key, "municipality") == 0) {
             code = json_string_value(value);
             snprintf(ptr, sizeof ptr, "%s/municipality", base);
@@ -266,14 +270,22 @@ static void decode_json(struct builder *b, const char *body, size_t len)
     } else {
         for (size_t i = 0; i < json_array_size(root) && !b->stop; i++)
             decode_json_item(b, json_array_get(root, i), i);
+        b->input_items = json_array_size(root);
     }
     json_decref(root);
 }
 
 /* ---- CSV ------------------------------------------------------------------------------------- */
 
-enum csv_column { COL_MUNICIPALITY, COL_PERIOD, COL_STAGE, COL_DIMENSION, COL_CATEGORY, COL_COUNT,
-                  NCOLUMNS };
+enum csv_column {
+    COL_MUNICIPALITY,
+    COL_PERIOD,
+    COL_STAGE,
+    COL_DIMENSION,
+    COL_CATEGORY,
+    COL_COUNT,
+    NCOLUMNS
+};
 static const char *const column_names[NCOLUMNS] = {"municipality", "period",   "stage",
                                                    "dimension",    "category", "count"};
 
@@ -520,7 +532,8 @@ static void decode_csv(struct builder *b, const char *body, size_t len)
         check_csv_item(b, i);
 }
 
-/* ---- entry points ------------------------------------------------------------------------------ */
+/* ---- entry points ------------------------------------------------------------------------------
+ */
 
 int import_decode(const char *body, size_t len, bool is_csv, const struct catalog *cat, time_t now,
                   struct import_doc *out, struct violations *v)
@@ -536,6 +549,8 @@ int import_decode(const char *body, size_t len, bool is_csv, const struct catalo
     free(b.marks);
     if (b.found) {
         free(b.items);
+        /* How many funnels the refused input held, for the summary; items stays NULL. */
+        out->count = is_csv ? b.count : b.input_items;
         return -1;
     }
     out->items = b.items;
@@ -567,8 +582,7 @@ char *import_template_csv(const struct catalog *cat, const char *code, const cha
         return NULL;
     size_t o = (size_t)snprintf(text, cap, "municipality,period,stage,dimension,category,count\n");
     for (size_t s = 0; s < cat->nstages; s++) {
-        o += (size_t)snprintf(text + o, cap - o, "%s,%s,%s,total,,\n", code, canon,
-                              cat->stages[s]);
+        o += (size_t)snprintf(text + o, cap - o, "%s,%s,%s,total,,\n", code, canon, cat->stages[s]);
         for (size_t d = 0; d < cat->ndimensions; d++) {
             if (!cat->stage_dimensions[s][d])
                 continue;

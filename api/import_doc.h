@@ -16,16 +16,16 @@
 
 /* One funnel of the import. */
 struct import_item {
-    char code[7];          /* municipality code, "GM0599" */
-    char period[8];        /* canonical, "2026-Q2" */
-    struct funnel funnel;  /* validated as a PUT body would be */
-    size_t index;          /* JSON: index in the array; CSV: ordinal of the item (first appearance) */
-    size_t first_row;      /* CSV: row where the item first appears (header = row 1); JSON: 0 */
+    char code[7];         /* municipality code, "GM0599" */
+    char period[8];       /* canonical, "2026-Q2" */
+    struct funnel funnel; /* validated as a PUT body would be */
+    size_t index;     /* JSON: index in the array; CSV: ordinal of the item (first appearance) */
+    size_t first_row; /* CSV: row where the item first appears (header = row 1); JSON: 0 */
 };
 
 struct import_doc {
     struct import_item *items; /* owned; `count` of them in input order */
-    size_t count;
+    size_t count;              /* after a refusal: the items the input held (items is NULL) */
 };
 
 /* Decodes an import body, JSON (is_csv false) or CSV (is_csv true), and validates every item as

@@ -1,4 +1,5 @@
-/* Quarters and dates in integer calendar arithmetic; Amsterdam local time by the EU summer-time rule. */
+/* Quarters and dates in integer calendar arithmetic; Amsterdam local time by the EU summer-time
+ * rule. */
 #include "api/period.h"
 
 #include <stdbool.h>

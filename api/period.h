@@ -1,5 +1,5 @@
-/* Quarters (design §1.7) and calendar dates: parsing, formatting, ends, and whether a quarter may be
- * submitted yet, judged in Europe/Amsterdam without touching the process time zone. Pure. */
+/* Quarters (design §1.7) and calendar dates: parsing, formatting, ends, and whether a quarter may
+ * be submitted yet, judged in Europe/Amsterdam without touching the process time zone. Pure. */
 #ifndef TRECHTER_PERIOD_H
 #define TRECHTER_PERIOD_H
 #include <time.h>
@@ -17,9 +17,9 @@ struct period {
 /* Outcome of period_check_submittable(). */
 enum period_validity {
     PERIOD_OK = 0,
-    PERIOD_MALFORMED,  /* not "YYYY-Qn" / "YYYYQn" */
-    PERIOD_NOT_ENDED,  /* the quarter has not ended yet in Amsterdam */
-    PERIOD_TOO_EARLY,  /* before 2015-Q1 */
+    PERIOD_MALFORMED, /* not "YYYY-Qn" / "YYYYQn" */
+    PERIOD_NOT_ENDED, /* the quarter has not ended yet in Amsterdam */
+    PERIOD_TOO_EARLY, /* before 2015-Q1 */
 };
 
 /* Parses "2026-Q2" or "2026Q2" ('q' accepted too); nothing else: no blanks, signs or extra text.
@@ -56,7 +56,8 @@ int date_parse(const char *text, int *y, int *m, int *d);
 long long date_to_days(int y, int m, int d);
 
 /* The calendar date in Europe/Amsterdam at `t`: CET (UTC+1), or CEST (UTC+2) from the last Sunday
- * of March 01:00 UTC until the last Sunday of October 01:00 UTC (the EU rule in force since 1996). */
+ * of March 01:00 UTC until the last Sunday of October 01:00 UTC (the EU rule in force since 1996).
+ */
 void period_amsterdam_date(time_t t, int *y, int *m, int *d);
 
 #endif

@@ -10,8 +10,10 @@
 #include <string.h>
 
 #include "api/auth.h"
+#include "api/response_cache.h"
 #include "api/routes.h"
 #include "daemon/conn_guard.h"
+#include "daemon/db_listen.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
 
@@ -125,6 +127,7 @@ static void request_free(struct request *r)
         free(r->query);
     }
     free(r->principal.codes);
+    free(r->cache_key);
     free(r->path);
     r->worker->in_flight--;
     free(r);
@@ -135,6 +138,37 @@ static double elapsed_ms(const struct timespec *since)
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (double)(now.tv_sec - since->tv_sec) * 1e3 + (double)(now.tv_nsec - since->tv_nsec) / 1e6;
+}
+
+bool request_cached_reply(struct request *r)
+{
+    if (!db_listen_ok(r->worker->listen))
+        return false;
+    const struct principal *p = &r->principal;
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->ev);
+    const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
+    const char *accept = request_header(r, "Accept");
+    const char *kind = p->role == ROLE_RAPPORTEUR ? "raw"
+                       : p->role == ROLE_MUNICIPALITY ? "municipality:"
+                                                      : "protected";
+    const char *codes = p->role == ROLE_MUNICIPALITY && p->codes ? p->codes : "";
+    size_t n = strlen(r->match.route->name) + strlen(kind) + strlen(codes) +
+               (query ? strlen(query) : 0) + 16;
+    char *key = malloc(n);
+    if (!key)
+        return false;
+    snprintf(key, n, "%s|%s%s|%s|%s", r->match.route->name, kind, codes,
+             accept && strstr(accept, "text/csv") ? "csv" : "json", query ? query : "");
+    struct cached_answer a;
+    if (response_cache_get(r->worker->cache, key, &a)) {
+        free(key);
+        if (a.disposition)
+            request_add_header(r, "Content-Disposition", a.disposition);
+        reply_body(r, 200, a.content_type, a.body, a.len);
+        return true;
+    }
+    r->cache_key = key;
+    return false;
 }
 
 void request_add_header(struct request *r, const char *name, const char *value)
@@ -178,6 +212,10 @@ static void send_and_free(struct request *r, int status, const char *content_typ
         evhttp_add_header(h, "Connection", "close");
     r->status = status;
     r->bytes_out = body ? evbuffer_get_length(body) : 0;
+    if (r->cache_key && status == 200 && body)
+        response_cache_put(r->worker->cache, r->cache_key, content_type ? content_type : "",
+                           evhttp_find_header(h, "Content-Disposition"),
+                           (const char *)evbuffer_pullup(body, -1), r->bytes_out);
     struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
     evhttp_send_reply(r->ev, status, reason_phrase(status), body);
     conn_guard_flush(evcon);
@@ -240,7 +278,15 @@ void reply_empty(struct request *r, int status)
 void reply_problem(struct request *r, int status, const char *slug, const char *detail,
                    struct violations *errors)
 {
+    reply_problem_with(r, status, slug, detail, errors, NULL, NULL);
+}
+
+void reply_problem_with(struct request *r, int status, const char *slug, const char *detail,
+                        struct violations *errors, const char *name, json_t *value)
+{
     json_t *p = problem_new(status, slug, detail, errors);
+    if (name)
+        json_object_set(p, name, value);
     json_object_set_new(p, "instance", json_string(r->path ? r->path : "/"));
     json_object_set_new(p, "requestId", json_string(r->request_id));
     reply_json_as(r, status, "application/problem+json", p);

@@ -43,6 +43,7 @@ struct request {
     size_t bytes_out;
     void (*resume)(struct request *r); /* where a shared asynchronous step (authentication,
                                           catalogue load) continues */
+    char *cache_key;            /* owned: set when a 200 answer may be cached under it */
     void *handler_state;        /* owned by the handler: freed with handler_state_free */
     void (*handler_state_free)(void *);
 };
@@ -58,8 +59,16 @@ void reply_body(struct request *r, int status, const char *content_type, const c
 void reply_empty(struct request *r, int status);
 void reply_problem(struct request *r, int status, const char *slug, const char *detail,
                    struct violations *errors);
+/* reply_problem with one more member `name` (its value is taken by reference, not stolen). */
+void reply_problem_with(struct request *r, int status, const char *slug, const char *detail,
+                        struct violations *errors, const char *name, json_t *value);
 /* 503 with Retry-After for a database that cannot be reached or is overloaded. */
 void reply_unavailable(struct request *r, const char *detail);
+
+/* For read endpoints: answers from the worker's cache and returns true, or arranges for the
+ * answer about to be made to be cached (when change notifications are being received) and returns
+ * false. The key holds the route, the query, the format asked for and the kind of caller. */
+bool request_cached_reply(struct request *r);
 
 /* Adds a response header before the reply (e.g. ETag, Location). */
 void request_add_header(struct request *r, const char *name, const char *value);

@@ -22,9 +22,18 @@ const struct route api_routes[] = {
      "funnel.delete"},
     {METHOD_GET, "/v1/municipalities/{code}/funnels/{period}/revisions", handle_funnel_revisions,
      0, "funnel.revisions"},
+    {METHOD_PUT, "/v1/municipalities/{code}/networks/{period}", handle_network_put, 0,
+     "network.put"},
+    {METHOD_GET, "/v1/municipalities/{code}/networks/{period}", handle_network_get, 0,
+     "network.get"},
+    {METHOD_DELETE, "/v1/municipalities/{code}/networks/{period}", handle_network_delete, 0,
+     "network.delete"},
+    {METHOD_GET, "/v1/municipalities/{code}/networks/{period}/revisions",
+     handle_network_revisions, 0, "network.revisions"},
     {METHOD_POST, "/v1/imports", handle_import, 0, "imports.post"},
     {METHOD_GET, "/v1/funnels", handle_funnels, 0, "funnels.list"},
     {METHOD_GET, "/v1/comparisons", handle_comparisons, 0, "comparisons.list"},
     {METHOD_GET, "/v1/completeness", handle_completeness, 0, "completeness.list"},
+    {METHOD_GET, "/v1/networks", handle_networks, 0, "networks.list"},
 };
 const size_t api_route_count = sizeof api_routes / sizeof api_routes[0];

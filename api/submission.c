@@ -283,6 +283,12 @@ static void put_done(void *arg, enum db_status status, const PGresult *res)
     } else {
         json_t *doc = json_incref(json_object_get(result, "document"));
         bool created = strcmp(st, "created") == 0;
+        if (c->kind->decorate && c->kind->decorate(doc, c->period) < 0) {
+            json_decref(doc);
+            json_decref(result);
+            reply_unavailable(r, "Out of memory.");
+            return;
+        }
         if (strcmp(st, "unchanged") == 0)
             json_object_set_new(doc, "unchanged", json_true());
         if (c->dry_run)
@@ -371,6 +377,15 @@ static void read_done(void *arg, enum db_status status, const PGresult *res)
     if (c->op == OP_GET) {
         json_t *doc = json_loads(text, 0, NULL);
         set_etag(r, json_integer_value(json_object_get(doc, "revision")));
+        if (c->kind->decorate) {
+            if (!doc || c->kind->decorate(doc, c->period) < 0) {
+                json_decref(doc);
+                reply_unavailable(r, "Out of memory.");
+                return;
+            }
+            reply_json(r, 200, doc);
+            return;
+        }
         json_decref(doc);
     }
     reply_json_text(r, 200, text, (size_t)PQgetlength(res, 0, 0));

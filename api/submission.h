@@ -11,6 +11,7 @@
 
 struct request;
 struct catalog;
+struct json_t;
 
 /* What a kind's decoder hands back for a valid body (all strings malloc'd, freed by the caller). */
 struct prepared_submission {
@@ -25,6 +26,10 @@ struct submission_kind {
     int (*prepare)(struct request *r, const struct catalog *cat, const char *code,
                    struct period period, const char *body, size_t len,
                    struct prepared_submission *out, struct violations *v);
+    /* Optional (NULL for none): adds what derives from a stored document and its period to the
+     * answers of PUT and GET, e.g. a network's approach steps. Nothing it adds is stored.
+     * Returns 0, or -1 when out of memory. */
+    int (*decorate)(struct json_t *document, struct period period);
 };
 
 void submission_put(struct request *r, const struct submission_kind *kind);

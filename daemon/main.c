@@ -5,8 +5,10 @@
 #include <string.h>
 
 #include "daemon/config.h"
+#include "daemon/loaders.h"
 #include "daemon/log.h"
 #include "daemon/migrate.h"
+#include "daemon/rekey.h"
 #include "daemon/server.h"
 #include "daemon/token_admin.h"
 
@@ -22,6 +24,8 @@ static void usage(FILE *out)
             "  serve [--config FILE] [OPTIONS]   run the HTTPS API (see below)\n"
             "  migrate --db CONNINFO             create or upgrade the database schema\n"
             "  token create|list|revoke ...      manage API tokens (trechterd token --help)\n"
+            "  load KIND ... FILE                load geography, populations (load --help)\n"
+            "  rekey --sdc-secret-file FILE      recompute every stored cell key (rekey --help)\n"
             "  --version                         print the version\n"
             "  --help                            print this help\n"
             "\n"
@@ -117,6 +121,10 @@ int main(int argc, char **argv)
         return migrate_main(argc - 1, argv + 1);
     if (strcmp(cmd, "token") == 0)
         return token_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "load") == 0)
+        return loaders_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "rekey") == 0)
+        return rekey_main(argc - 1, argv + 1);
     fprintf(stderr, "trechterd: unknown command '%s'\n\n", cmd);
     usage(stderr);
     return 2;

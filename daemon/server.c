@@ -19,6 +19,8 @@
 #include "api/catalog.h"
 #include "api/request.h"
 #include "daemon/conn_guard.h"
+#include "api/response_cache.h"
+#include "daemon/db_listen.h"
 #include "daemon/db_pool.h"
 #include "daemon/log.h"
 #include "daemon/sd_notify.h"
@@ -161,6 +163,13 @@ static void worker_command(evutil_socket_t fd, short what, void *arg)
     worker_check_drained(-1, 0, w);
 }
 
+/* Any write anywhere (this instance, another one, an admin command) drops the cached answers. */
+static void on_change(void *arg, const char *payload)
+{
+    struct worker *w = arg;
+    response_cache_clear(w->cache);
+}
+
 static int worker_setup(struct worker *w, char *err, size_t errlen)
 {
     const struct config *cfg = w->server->cfg;
@@ -189,6 +198,12 @@ static int worker_setup(struct worker *w, char *err, size_t errlen)
         snprintf(err, errlen, "db: %s", dberr ? dberr : "cannot create the connection pool");
         return -1;
     }
+    w->cache = response_cache_new(1024, 16u << 20);
+    w->listen = db_listen_new(w->base, cfg->db, "trechter_changes", on_change, w);
+    if (!w->cache || !w->listen) {
+        snprintf(err, errlen, "cannot create the response cache or the LISTEN connection");
+        return -1;
+    }
     int fd = dup(w->server->listen_fd);
     if (fd < 0) {
         snprintf(err, errlen, "dup: %s", strerror(errno));
@@ -212,6 +227,8 @@ static void worker_teardown(struct worker *w)
     if (w->db)
         db_pool_free(w->db);
     catalog_free(w->catalog);
+    db_listen_free(w->listen);
+    response_cache_free(w->cache);
     if (w->command)
         event_free(w->command);
     if (w->drain_timer)

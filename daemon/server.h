@@ -17,6 +17,8 @@ struct evhttp_bound_socket;
 struct event;
 struct db_pool;
 struct catalog;
+struct db_listen;
+struct response_cache;
 struct server;
 
 /* Settings every worker reads; replaced as a whole on SIGHUP (only reloadable fields change). */
@@ -40,6 +42,8 @@ struct worker {
     struct evhttp_bound_socket *socket; /* owned by http; NULL once accepting stopped */
     struct db_pool *db;                 /* owned: the primary */
     struct catalog *catalog;            /* owned: reference data, loaded on first use */
+    struct db_listen *listen;           /* owned: change notifications from the primary */
+    struct response_cache *cache;       /* owned: rendered read answers, dropped on changes */
     struct event *command;              /* owned: wakes the loop for stop requests */
     struct event *drain_timer;          /* owned: checks in-flight requests while stopping */
     int open_connections;               /* loop-local */

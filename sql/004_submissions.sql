@@ -267,14 +267,15 @@ $$;
 
 -- A bulk import of funnels (design §3.1), all or nothing. p_items is a JSON array of
 -- {municipality, period, previous, content, cells, warnings, pointer} prepared and validated by the
--- daemon; p_allowed lists the codes the principal may write (NULL: any). With p_key, the first
+-- daemon (p_skipped: CSV items without a single count, left out by the daemon); p_allowed lists the codes the principal may write (NULL: any). With p_key, the first
 -- answer per (principal, key) is kept for 24 hours and returned again; the same key with another
 -- body, or while the first is still running, gives status "conflict".
 -- Returns {"httpStatus": n, "body": {...}}.
 CREATE FUNCTION import_funnels(p_items jsonb, p_allowed text[], p_dry_run boolean,
                                p_key text, p_body_sha256 text,
                                p_principal_id bigint, p_principal_label text, p_request_id text,
-                               p_client_address text, p_outlier_min int, p_outlier_ratio_pct int)
+                               p_client_address text, p_outlier_min int, p_outlier_ratio_pct int,
+                               p_skipped int)
 RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -321,7 +322,8 @@ BEGIN
         http := CASE WHEN EXISTS (SELECT 1 FROM jsonb_array_elements(errors) e
                                    WHERE e->>'code' = 'unknown-municipality') THEN 400 ELSE 403 END;
         answer := jsonb_build_object('status', 'rejected', 'created', 0, 'updated', 0,
-                                     'unchanged', 0, 'rejected', jsonb_array_length(p_items),
+                                     'unchanged', 0, 'skipped', p_skipped,
+                                     'rejected', jsonb_array_length(p_items),
                                      'warnings', '[]'::jsonb, 'errors', errors);
     ELSE
         FOR item IN SELECT * FROM jsonb_array_elements(p_items) LOOP
@@ -346,7 +348,8 @@ BEGIN
         answer := jsonb_build_object(
             'status', CASE WHEN p_dry_run THEN 'validated' ELSE 'imported' END,
             'dryRun', p_dry_run, 'created', created, 'updated', updated,
-            'unchanged', unchanged, 'rejected', 0, 'warnings', warnings, 'errors', '[]'::jsonb);
+            'unchanged', unchanged, 'skipped', p_skipped, 'rejected', 0, 'warnings', warnings,
+            'errors', '[]'::jsonb);
     END IF;
     IF p_key IS NOT NULL AND NOT p_dry_run AND http = 200 THEN
         INSERT INTO idempotency_keys (principal_id, key, body_sha256, status, response)

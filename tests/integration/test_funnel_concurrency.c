@@ -4,6 +4,7 @@
 #include "harness.h"
 
 #include <criterion/criterion.h>
+#include <libpq-fe.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +129,27 @@ Test(concurrency, different_bodies_get_consecutive_revisions, .timeout = 60)
             found = total == 1000 + i;
     cr_assert(found, "the current figures (reported %lld) are not those of revision %d", total, WRITERS);
     http_response_free(r);
+
+    /* One audit event per write; the cells of every revision stored once. */
+    PGconn *db = PQconnectdb(itest_env("TRECHTER_DB"));
+    cr_assert_eq(PQstatus(db), CONNECTION_OK, "%s", PQerrorMessage(db));
+    PGresult *res = PQexec(db, "SELECT count(*) FROM audit_events WHERE method = 'PUT' AND path = "
+                               "'/v1/municipalities/GM0171/funnels/2020-Q1'");
+    cr_assert_eq(PQresultStatus(res), PGRES_TUPLES_OK, "%s", PQerrorMessage(db));
+    cr_assert_eq(atoi(PQgetvalue(res, 0, 0)), WRITERS, "audit events: %s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    res = PQexec(db, "SELECT count(*), count(DISTINCT c.revision) FROM funnel_cells c JOIN submissions s "
+                     "ON s.id = c.submission_id WHERE s.municipality_code = 'GM0171' AND s.period = "
+                     "'2020-Q1' AND c.dimension = 'total'");
+    cr_assert_eq(PQresultStatus(res), PGRES_TUPLES_OK, "%s", PQerrorMessage(db));
+    cr_assert_eq(atoi(PQgetvalue(res, 0, 0)), 2 * WRITERS, "stage totals stored: %s", PQgetvalue(res, 0, 0));
+    cr_assert_eq(atoi(PQgetvalue(res, 0, 1)), WRITERS, "revisions with cells: %s", PQgetvalue(res, 0, 1));
+    PQclear(res);
+    res = PQexec(db, "SELECT count(*) FROM current_funnel_cells WHERE municipality_code = 'GM0171' AND "
+                     "period = '2020-Q1' AND dimension = 'total'");
+    cr_assert_eq(atoi(PQgetvalue(res, 0, 0)), 2, "current cells: %s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    PQfinish(db);
 }
 
 /* GM0173 2020-Q1 */

@@ -393,6 +393,11 @@ Test(funnels, if_match, .timeout = 60)
     expect_problem(r, 412, "If-Match \"1\" on a missing resource");
     http_response_free(r);
     expect_absent("GM0059", "2024-Q1", "GET after a 412 on a missing resource");
+    const char *const star[] = {"If-Match: *", NULL};
+    r = put_funnel(RAPPORTEUR, "GM0059", "2024-Q1", NULL, b1, star);
+    expect_problem(r, 412, "If-Match * on a missing resource");
+    http_response_free(r);
+    expect_absent("GM0059", "2024-Q1", "GET after a 412 on a missing resource");
 
     r = put_funnel(RAPPORTEUR, "GM0059", "2024-Q1", NULL, b1, NULL);
     expect_status(r, 201, "create");
@@ -413,12 +418,22 @@ Test(funnels, if_match, .timeout = 60)
     cr_assert_eq(stage_total(r->json, "reported"), 8);
     http_response_free(r);
 
+    /* If-Match: * on an existing resource. */
+    r = put_funnel(RAPPORTEUR, "GM0059", "2024-Q1", NULL, b1, star);
+    expect_status(r, 200, "If-Match * on revision 2");
+    cr_assert_eq(int_of(r->json, "revision"), 3);
+    http_response_free(r);
+    r = put_funnel(RAPPORTEUR, "GM0059", "2024-Q1", NULL, b2, NULL);
+    expect_status(r, 200, "back to b2");
+    cr_assert_eq(int_of(r->json, "revision"), 4);
+    http_response_free(r);
+
     /* The ETag of revision 1 is stale now. */
     r = put_funnel(RAPPORTEUR, "GM0059", "2024-Q1", NULL, b1, m1);
     expect_problem(r, 412, "stale If-Match \"1\" on revision 2");
     http_response_free(r);
     json_t *list = revisions_of(RAPPORTEUR, "GM0059", "2024-Q1", 200);
-    cr_assert_eq(json_array_size(list), 2, "revisions after 412s: %zu", json_array_size(list));
+    cr_assert_eq(json_array_size(list), 4, "revisions after 412s: %zu", json_array_size(list));
     json_decref(list);
 }
 

@@ -8,6 +8,10 @@
 #include "harness.h"
 
 #include <criterion/criterion.h>
+#include <libpq-fe.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,21 +78,14 @@ static void expect_status(struct http_response *r, long status, const char *what
 static void expect_problem(struct http_response *r, long status, const char *what)
 {
     expect_status(r, status, what);
-    /* A rejected import is a problem whose `status` member is the summary's "rejected" (the
-     * import contract puts the summary inside the problem); any other problem has the number. */
-    json_t *st = json_object_get(r->json, "status");
-    int rejected_summary = json_is_string(st) && strcmp(json_string_value(st), "rejected") == 0;
-    const char *ct = http_header(r, "Content-Type");
-    if (rejected_summary) {
-        cr_assert(ct && strncmp(ct, "application/problem+json", 24) == 0, "%s: Content-Type %s", what,
-                  ct ? ct : "(none)");
-        cr_assert(str_of(r->json, "type") && str_of(r->json, "title") && str_of(r->json, "detail"),
-                  "%s: problem lacks type/title/detail: %.*s", what, BODY(r));
-        return;
-    }
+    /* Every refusal is an RFC 9457 problem whose `status` is the HTTP status; a refused import
+     * carries its summary in the member `import`. */
     cr_assert(http_is_problem(r), "%s: expected a problem+json %ld; Content-Type %s, body %.*s", what,
               status, http_header(r, "Content-Type") ? http_header(r, "Content-Type") : "(none)",
               BODY(r));
+    json_t *st = json_object_get(r->json, "status");
+    cr_assert(json_is_integer(st) && json_integer_value(st) == status,
+              "%s: problem status member is not %ld: %.*s", what, status, BODY(r));
 }
 
 /* Checks an import summary: status and the four counters. */
@@ -117,7 +114,8 @@ static void expect_summary(struct http_response *r, const char *status, int crea
  * counting the funnels refused (all of them: the import is all or nothing; -1: any number > 0). */
 static void expect_rejected_summary(struct http_response *r, int rejected, const char *what)
 {
-    json_t *j = r->json;
+    json_t *j = json_object_get(r->json, "import");
+    cr_assert(json_is_object(j), "%s: the problem has no import summary; %.*s", what, BODY(r));
     cr_assert_str_eq(str_of(j, "status") ? str_of(j, "status") : "(none)", "rejected",
                      "%s: status; %.*s", what, BODY(r));
     const char *names[] = {"created", "updated", "unchanged"};
@@ -137,7 +135,8 @@ static void expect_rejected_summary(struct http_response *r, int rejected, const
                      "%s: rejected is %lld, expected %d (every funnel of the import); %.*s", what,
                      (long long)json_integer_value(v), rejected, BODY(r));
     cr_assert(json_is_array(json_object_get(j, "warnings")), "%s: no warnings array", what);
-    cr_assert(json_array_size(json_object_get(j, "errors")) > 0, "%s: no errors; %.*s", what, BODY(r));
+    cr_assert(json_array_size(json_object_get(r->json, "errors")) > 0, "%s: no errors; %.*s", what,
+              BODY(r));
 }
 
 static json_t *find_error(json_t *problem, const char *pointer, const char *code)
@@ -591,4 +590,126 @@ Test(imports_csv, five_hundred_rows_load, .timeout = 60)
     json_decref(d);
     free(csv);
     free(codes);
+}
+
+/* ---- what an import stores ----------------------------------------------------------------- */
+
+static PGconn *db_connect(void)
+{
+    PGconn *c = PQconnectdb(itest_env("TRECHTER_DB"));
+    cr_assert_eq(PQstatus(c), CONNECTION_OK, "connect to TRECHTER_DB: %s", PQerrorMessage(c));
+    return c;
+}
+
+static uint32_t expected_key(const char *text)
+{
+    FILE *f = fopen(itest_env("TRECHTER_SECRET_FILE"), "rb");
+    cr_assert(f != NULL, "cannot read TRECHTER_SECRET_FILE");
+    char secret[4096];
+    size_t n = fread(secret, 1, sizeof secret, f);
+    fclose(f);
+    if (n > 0 && secret[n - 1] == '\n') {
+        n--;
+        if (n > 0 && secret[n - 1] == '\r')
+            n--;
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    cr_assert(HMAC(EVP_sha256(), secret, (int)n, (const unsigned char *)text, strlen(text), md, &mdlen));
+    return (uint32_t)md[0] << 24 | (uint32_t)md[1] << 16 | (uint32_t)md[2] << 8 | md[3];
+}
+
+/* The stored key of a stage total of revision 1. */
+static void expect_total_key(PGconn *db, const char *code, const char *period, const char *stage,
+                             int count)
+{
+    const char *params[] = {code, period, stage};
+    PGresult *res = PQexecParams(db,
+                                 "SELECT c.count, c.cell_key FROM funnel_cells c JOIN submissions s ON "
+                                 "s.id = c.submission_id WHERE s.municipality_code=$1 AND s.period=$2 "
+                                 "AND c.revision=1 AND c.stage=$3 AND c.dimension='total' AND "
+                                 "c.category=''",
+                                 3, NULL, params, NULL, NULL, 0);
+    cr_assert_eq(PQresultStatus(res), PGRES_TUPLES_OK, "%s", PQerrorMessage(db));
+    cr_assert_eq(PQntuples(res), 1, "no stored total for %s %s %s", code, period, stage);
+    cr_assert_eq(atoi(PQgetvalue(res, 0, 0)), count);
+    char text[128];
+    snprintf(text, sizeof text, "%s|%s|%s|total||%d", code, period, stage, count);
+    unsigned long long want = expected_key(text), got = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+    cr_assert_eq(got, want, "cell key of %s: stored %llu, HMAC gives %llu", text, got, want);
+    PQclear(res);
+}
+
+/* GM0166, GM0168 in 2021-Q2 */
+Test(imports_store, cell_keys_and_audit_with_period_written_2021Q2, .timeout = 60)
+{
+    char rid[96], hdr[128];
+    unique_key(rid, sizeof rid, "imp");
+    snprintf(hdr, sizeof hdr, "X-Request-Id: %.64s", rid);
+    rid[64] = '\0';
+    const char *const h[] = {hdr, NULL};
+    static const char body[] =
+        "[{\"municipality\":\"GM0166\",\"period\":\"2021Q2\",\"stages\":{\"reported\":{\"total\":30}}}]";
+    struct http_response *r = import(RAPPORTEUR, NULL, "application/json", body, h);
+    expect_status(r, 200, "JSON import with 2021Q2");
+    expect_summary(r, "imported", 1, 0, 0, 0, "JSON import with 2021Q2");
+    http_response_free(r);
+    static const char csv[] = "municipality,period,stage,dimension,category,count\n"
+                              "GM0168,2021Q2,signalled,total,,17\n";
+    r = import(RAPPORTEUR, NULL, "text/csv", csv, NULL);
+    expect_status(r, 200, "CSV import with 2021Q2");
+    expect_summary(r, "imported", 1, 0, 0, 0, "CSV import with 2021Q2");
+    http_response_free(r);
+
+    json_t *d = get_present("GM0166", "2021-Q2", "GM0166 2021-Q2");
+    cr_assert_str_eq(str_of(d, "period"), "2021-Q2");
+    json_decref(d);
+    PGconn *db = db_connect();
+    expect_total_key(db, "GM0166", "2021-Q2", "reported", 30);
+    expect_total_key(db, "GM0168", "2021-Q2", "signalled", 17);
+
+    /* The import left an audit event under its request id. */
+    const char *params[] = {rid};
+    PGresult *res = PQexecParams(db, "SELECT method, path, status FROM audit_events WHERE request_id = $1",
+                                 1, NULL, params, NULL, NULL, 0);
+    cr_assert_eq(PQresultStatus(res), PGRES_TUPLES_OK, "%s", PQerrorMessage(db));
+    cr_assert(PQntuples(res) >= 1, "the import %s left no audit event", rid);
+    PQclear(res);
+    PQfinish(db);
+}
+
+/* GM0175 2021-Q1 and 2021-Q2 */
+Test(imports_store, warnings_point_into_the_import, .timeout = 60)
+{
+    static const char body[] =
+        "[{\"municipality\":\"GM0175\",\"period\":\"2021-Q1\",\"stages\":{\"reported\":{\"total\":20}}},"
+        " {\"municipality\":\"GM0175\",\"period\":\"2021-Q2\",\"stages\":{\"signalled\":{\"total\":30},"
+        "\"reported\":{\"total\":40}}}]";
+    struct http_response *r = import(RAPPORTEUR, NULL, "application/json", body, NULL);
+    expect_status(r, 200, "import of two quarters");
+    expect_summary(r, "imported", 2, 0, 0, 0, "import of two quarters");
+    json_t *w = json_object_get(r->json, "warnings");
+    int order = 0, outlier = 0;
+    size_t i;
+    json_t *it;
+    json_array_foreach(w, i, it) {
+        const char *code = str_of(it, "code"), *ptr = str_of(it, "pointer");
+        if (code && ptr && strcmp(ptr, "/1/stages/reported/total") == 0) {
+            order += strcmp(code, "stage-order") == 0;
+            outlier += strcmp(code, "outlier") == 0;
+        }
+    }
+    cr_assert(order == 1, "no stage-order warning at /1/stages/reported/total: %.*s", BODY(r));
+    cr_assert(outlier == 1, "no outlier warning (20 -> 40) at /1/stages/reported/total: %.*s", BODY(r));
+    http_response_free(r);
+    /* ...and stored with the revision, pointing into the funnel. */
+    r = get_funnel(RAPPORTEUR, "GM0175", "2021-Q2", NULL);
+    expect_status(r, 200, "GET GM0175 2021-Q2");
+    int stored = 0;
+    json_array_foreach(json_object_get(r->json, "warnings"), i, it) {
+        const char *ptr = str_of(it, "pointer");
+        stored += ptr && strcmp(ptr, "/stages/reported/total") == 0;
+    }
+    cr_assert_eq(stored, 2, "stored warnings: %.*s", BODY(r));
+    http_response_free(r);
 }

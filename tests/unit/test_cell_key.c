@@ -24,31 +24,31 @@ static uint64_t next_random(uint64_t *state)
 /* Expected keys: the first 8 hex digits of
  *   printf '%s' 'MESSAGE' | openssl dgst -sha256 -hmac 0123456789abcdef0123456789abcdef
  * (OpenSSL 3.0.x, Debian 12). */
-Test(cell_key, matches_hmac_sha256_vectors_from_the_openssl_cli, .timeout = 30)
+Test(cell_key, matches_hmac_sha256_vectors_from_the_openssl_cli, .timeout = 60)
 {
-    cr_assert_eq(cell_key(secret, SECRET_LEN, "GM0599", "2026-Q2", "signalled", "gender", "girl",
-                          27),
-                 0x58aafc6bU, "GM0599|2026-Q2|signalled|gender|girl|27");
+    cr_assert_eq(
+        cell_key(secret, SECRET_LEN, "GM0599", "2026-Q2", "signalled", "gender", "girl", 27),
+        0x58aafc6bU, "GM0599|2026-Q2|signalled|gender|girl|27");
     cr_assert_eq(cell_key(secret, SECRET_LEN, "GM0599", "2026-Q2", "reported", "total", "", 30),
                  0x021c3495U, "GM0599|2026-Q2|reported|total||30");
-    cr_assert_eq(cell_key(secret, SECRET_LEN, "GM0014", "2015-Q1", "helped", "care", "secure",
-                          1000000),
-                 0x406fa095U, "GM0014|2015-Q1|helped|care|secure|1000000");
+    cr_assert_eq(
+        cell_key(secret, SECRET_LEN, "GM0014", "2015-Q1", "helped", "care", "secure", 1000000),
+        0x406fa095U, "GM0014|2015-Q1|helped|care|secure|1000000");
     cr_assert_eq(cell_key(secret, SECRET_LEN, "GM0599", "2026-Q2", "helped", "ageBand", "0-5", 1),
                  0xeaed4f3cU, "GM0599|2026-Q2|helped|ageBand|0-5|1");
 }
 
-Test(cell_key, a_zero_cell_has_key_zero, .timeout = 30)
+Test(cell_key, a_zero_cell_has_key_zero, .timeout = 60)
 {
     cr_assert_eq(cell_key(secret, SECRET_LEN, "GM0599", "2026-Q2", "reported", "total", "", 0), 0);
     uint32_t k = 7;
-    cr_assert_eq(cell_key_compute(secret, SECRET_LEN, "GM0599", "2026-Q2", "reported", "total",
-                                  "", 0, &k),
-                 0);
+    cr_assert_eq(
+        cell_key_compute(secret, SECRET_LEN, "GM0599", "2026-Q2", "reported", "total", "", 0, &k),
+        0);
     cr_assert_eq(k, 0);
 }
 
-Test(cell_key, the_key_depends_on_secret_count_and_every_field, .timeout = 30)
+Test(cell_key, the_key_depends_on_secret_count_and_every_field, .timeout = 60)
 {
     uint32_t base = cell_key(secret, SECRET_LEN, "GM0599", "2026-Q2", "reported", "total", "", 30);
     unsigned char other[SECRET_LEN];
@@ -107,7 +107,7 @@ Test(cell_key, hmac_keys_look_uniform, .timeout = 60)
     cr_assert_float_eq(sum / (double)total, 0.5, 0.01);
 }
 
-Test(cell_key, publish_formula_vectors, .timeout = 30)
+Test(cell_key, publish_formula_vectors, .timeout = 60)
 {
     const int js = 4, D = 2;
     cr_assert_eq(sdc_publish(0, 0xFFFFFFFFu, js, D), 0, "zero stays zero");
@@ -147,14 +147,14 @@ Test(cell_key, publish_formula_vectors, .timeout = 30)
                  "no overflow with a huge D");
 }
 
-Test(cell_key, key_sum_wraps_mod_2_32, .timeout = 30)
+Test(cell_key, key_sum_wraps_mod_2_32, .timeout = 60)
 {
     cr_assert_eq(cell_key_sum(0xFFFFFFFFu, 2), 1);
     cr_assert_eq(cell_key_sum(0x80000000u, 0x80000000u), 0);
     cr_assert_eq(cell_key_sum(5, 0), 5);
 }
 
-Test(cell_key, perturbation_properties_over_generated_cells, .timeout = 120)
+Test(cell_key, perturbation_properties_over_generated_cells, .timeout = 60)
 {
     /* Checked in plain C and asserted once per property: a Criterion assertion per cell would
      * dominate the run time. The first offending cell is kept for the message. */
@@ -188,7 +188,7 @@ Test(cell_key, perturbation_properties_over_generated_cells, .timeout = 120)
     cr_assert(mean > -0.05 && mean < 0.05, "mean error %f over %lld cells", mean, nonzero);
 }
 
-Test(cell_key, small_counts_are_unbiased_one_by_one, .timeout = 120)
+Test(cell_key, small_counts_are_unbiased_one_by_one, .timeout = 60)
 {
     uint64_t state = 42;
     for (long long n = 1; n <= 8; n++) {

@@ -66,7 +66,8 @@ Test(funnel_doc, catalog_refuses_bad_reference_data)
     static const char *const bad[] = {
         "{\"stages\":[\"a\",\"a\"],\"dimensions\":{},\"stageDimensions\":{},\"partnerTypes\":[],"
         "\"partnerStatuses\":[],\"preventionPoints\":[],\"preventionStates\":[]}",
-        "{\"stages\":[\"a\"],\"dimensions\":{\"d\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\","
+        "{\"stages\":[\"a\"],\"dimensions\":{\"d\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\","
+        "\"8\","
         "\"9\"]},\"stageDimensions\":{},\"partnerTypes\":[],\"partnerStatuses\":[],"
         "\"preventionPoints\":[],\"preventionStates\":[]}",
         "{\"stages\":[\"a|b\"],\"dimensions\":{},\"stageDimensions\":{},\"partnerTypes\":[],"
@@ -154,19 +155,17 @@ Test(funnel_doc, counts_must_be_json_integers_in_range)
                 "not-integer");
     expect_only("{\"stages\":{\"reported\":{\"total\":1e2}}}", "/stages/reported/total",
                 "not-integer");
-    expect_only("{\"stages\":{\"reported\":{\"total\":\"30\"}}}", "/stages/reported/total",
-                "type");
+    expect_only("{\"stages\":{\"reported\":{\"total\":\"30\"}}}", "/stages/reported/total", "type");
     expect_only("{\"stages\":{\"reported\":{\"total\":null}}}", "/stages/reported/total", "type");
     expect_only("{\"stages\":{\"reported\":{\"total\":true}}}", "/stages/reported/total", "type");
-    expect_only("{\"stages\":{\"reported\":{\"total\":-1}}}", "/stages/reported/total",
-                "negative");
+    expect_only("{\"stages\":{\"reported\":{\"total\":-1}}}", "/stages/reported/total", "negative");
     expect_only("{\"stages\":{\"reported\":{\"total\":1000001}}}", "/stages/reported/total",
                 "too-large");
     struct funnel f;
     struct violations v;
-    cr_assert_eq(decode("{\"stages\":{\"reported\":{\"total\":1000000},\"helped\":{\"total\":0}}}",
-                        &f, &v),
-                 0, "0 and 1000000 are the bounds");
+    cr_assert_eq(
+        decode("{\"stages\":{\"reported\":{\"total\":1000000},\"helped\":{\"total\":0}}}", &f, &v),
+        0, "0 and 1000000 are the bounds");
     cr_assert_eq(f.stages[5].total, 0);
     cr_assert(f.stages[5].known, "a stage given as 0 is known");
     violations_clear(&v);
@@ -196,8 +195,9 @@ Test(funnel_doc, structure_violations_at_every_level)
 
 Test(funnel_doc, care_is_not_allowed_on_signalled)
 {
-    expect_only("{\"stages\":{\"signalled\":{\"total\":3,\"breakdowns\":{\"care\":{\"secure\":3}}}}}",
-                "/stages/signalled/breakdowns/care", "dimension-not-allowed");
+    expect_only(
+        "{\"stages\":{\"signalled\":{\"total\":3,\"breakdowns\":{\"care\":{\"secure\":3}}}}}",
+        "/stages/signalled/breakdowns/care", "dimension-not-allowed");
     struct funnel f;
     struct violations v;
     cr_assert_eq(decode("{\"stages\":{\"helped\":{\"total\":3,\"breakdowns\":{\"care\":"
@@ -219,20 +219,20 @@ Test(funnel_doc, categories_must_sum_to_the_total)
     assert_violation(&v, "/stages/signalled/breakdowns/gender", "sum-mismatch");
     cr_assert_str_eq(vio_field(&v, 0, "detail"), "categories sum to 40, total is 41");
     violations_clear(&v);
-    expect_only("{\"stages\":{\"reported\":{\"total\":0,\"breakdowns\":{\"ageBand\":{\"0-5\":1}}}}}",
-                "/stages/reported/breakdowns/ageBand", "sum-mismatch");
+    expect_only(
+        "{\"stages\":{\"reported\":{\"total\":0,\"breakdowns\":{\"ageBand\":{\"0-5\":1}}}}}",
+        "/stages/reported/breakdowns/ageBand", "sum-mismatch");
 }
 
 Test(funnel_doc, every_violation_of_a_body_is_listed)
 {
     struct funnel f;
     struct violations v;
-    const char *body =
-        "{\"stages\":{\"occurred\":{\"total\":2.0},"
-        "\"disclosed\":{\"total\":-4,\"extra\":1},"
-        "\"signalled\":{\"total\":10,\"breakdowns\":{\"gender\":{\"girl\":3},"
-        "\"care\":{\"secure\":10},\"ageBand\":{\"0-5\":\"x\",\"old\":1}}},"
-        "\"nope\":{},\"helped\":{\"breakdowns\":{}}},\"who\":1}";
+    const char *body = "{\"stages\":{\"occurred\":{\"total\":2.0},"
+                       "\"disclosed\":{\"total\":-4,\"extra\":1},"
+                       "\"signalled\":{\"total\":10,\"breakdowns\":{\"gender\":{\"girl\":3},"
+                       "\"care\":{\"secure\":10},\"ageBand\":{\"0-5\":\"x\",\"old\":1}}},"
+                       "\"nope\":{},\"helped\":{\"breakdowns\":{}}},\"who\":1}";
     char dump[4096];
     cr_assert_eq(decode(body, &f, &v), -1);
     assert_violation(&v, "/stages/occurred/total", "not-integer");
@@ -293,8 +293,9 @@ Test(funnel_doc, equal_content_gives_identical_canonical_text)
     char *c = canonical("{\"stages\":{\"signalled\":{\"total\":41,\"breakdowns\":{\"gender\":"
                         "{\"girl\":27,\"boy\":13,\"unknown\":1}}},\"reported\":{\"total\":30,"
                         "\"breakdowns\":{}}}}");
-    char *changed = canonical("{\"stages\":{\"signalled\":{\"total\":41,\"breakdowns\":{\"gender\":"
-                              "{\"girl\":26,\"boy\":14,\"unknown\":1}}},\"reported\":{\"total\":30}}}");
+    char *changed =
+        canonical("{\"stages\":{\"signalled\":{\"total\":41,\"breakdowns\":{\"gender\":"
+                  "{\"girl\":26,\"boy\":14,\"unknown\":1}}},\"reported\":{\"total\":30}}}");
     cr_assert_str_eq(a, "{\"stages\":{\"signalled\":{\"total\":41,\"breakdowns\":{\"gender\":"
                         "{\"girl\":27,\"boy\":13,\"other\":0,\"unknown\":1}}},\"reported\":"
                         "{\"total\":30}}}");
@@ -324,9 +325,9 @@ Test(funnel_doc, cells_list_totals_and_every_category_in_canonical_order)
     size_t n = funnel_cells(&f, cat, cells, FUNNEL_MAX_CELLS);
     cr_assert_eq(n, 1 + 4 + 3 + 1);
     static const char *const expect[][4] = {
-        {"signalled", "total", "", "41"},     {"signalled", "gender", "girl", "41"},
-        {"signalled", "gender", "boy", "0"},  {"signalled", "gender", "other", "0"},
-        {"signalled", "gender", "unknown", "0"}, {"signalled", "offence", "handsOn", "40"},
+        {"signalled", "total", "", "41"},          {"signalled", "gender", "girl", "41"},
+        {"signalled", "gender", "boy", "0"},       {"signalled", "gender", "other", "0"},
+        {"signalled", "gender", "unknown", "0"},   {"signalled", "offence", "handsOn", "40"},
         {"signalled", "offence", "handsOff", "1"}, {"signalled", "offence", "unknown", "0"},
         {"reported", "total", "", "30"},
     };
@@ -337,7 +338,8 @@ Test(funnel_doc, cells_list_totals_and_every_category_in_canonical_order)
         cr_assert_eq(cells[i].count, atoi(expect[i][3]), "cell %zu", i);
         cr_assert_eq(cells[i].key, 0);
     }
-    cr_assert_eq(funnel_cells(&f, cat, cells, 3), 9, "the full count is returned when max is small");
+    cr_assert_eq(funnel_cells(&f, cat, cells, 3), 9,
+                 "the full count is returned when max is small");
     violations_clear(&v);
 }
 
@@ -355,8 +357,9 @@ Test(funnel_doc, a_stage_larger_than_the_nearest_earlier_one_given_warns)
     cr_assert_eq(violations_count(&w), 2, "%s", vio_dump(&w, dump, sizeof dump));
     assert_violation(&w, "/stages/reported/total", "stage-order");
     assert_violation(&w, "/stages/helped/total", "stage-order");
-    cr_assert_str_eq(vio_field(&w, 0, "detail"),
-                     "reported (30) is larger than signalled (25), the nearest earlier stage given");
+    cr_assert_str_eq(
+        vio_field(&w, 0, "detail"),
+        "reported (30) is larger than signalled (25), the nearest earlier stage given");
     cr_assert(strstr(vio_field(&w, 1, "detail"), "than reported (30)") != NULL,
               "investigated is not given, so helped compares with reported");
     violations_clear(&w);
