@@ -66,7 +66,7 @@ static int funnel_prepare(struct request *r, const struct catalog *cat, const ch
     return rc;
 }
 
-static const struct submission_kind funnel_kind = {"funnel", funnel_prepare};
+static const struct submission_kind funnel_kind = {.name = "funnel", .prepare = funnel_prepare};
 
 void handle_funnel_put(struct request *r)
 {

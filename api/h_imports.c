@@ -195,7 +195,8 @@ static void import_with_catalog(struct request *r)
                               c->key[0] ? c->key : NULL, c->body_sha, principal,
                               r->principal.label, r->request_id, r->client_address,
                               outlier_min,       outlier_ratio, skipped};
-    int rc = db_pool_query(r->worker->db, import_sql, 12, params, import_done, r);
+    int rc = db_pool_query_timeout(r->worker->db, import_sql, 12, params, s->import_timeout_ms,
+                                   import_done, r);
     free(allowed);
     if (rc < 0)
         reply_unavailable(r, "The server is shutting down.");

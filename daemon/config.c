@@ -32,6 +32,7 @@ static const struct key_spec specs[] = {
     {"workers", T_INT, OFF(workers), 0, 256},
     {"db-pool-size", T_INT, OFF(db_pool_size), 1, 64},
     {"db-query-timeout", T_DURATION, OFF(db_query_timeout_ms), 100, 600000},
+    {"import-timeout", T_DURATION, OFF(import_timeout_ms), 1000, 3600000},
     {"max-body", T_SIZE, OFF(max_body), 1024, 1L << 30},
     {"max-import-body", T_SIZE, OFF(max_import_body), 1024, 1L << 30},
     {"max-header", T_SIZE, OFF(max_header), 1024, 1L << 20},
@@ -66,6 +67,7 @@ const struct config_key_doc config_key_docs[] = {
     {"workers", "N", "number of cores", "event-loop threads"},
     {"db-pool-size", "N", "4", "PostgreSQL connections per worker"},
     {"db-query-timeout", "DURATION", "10s", "longest a statement may run"},
+    {"import-timeout", "DURATION", "5m", "longest one import transaction may run"},
     {"max-body", "SIZE", "1MiB", "largest body for a singular resource"},
     {"max-import-body", "SIZE", "32MiB", "largest body for POST /v1/imports"},
     {"max-header", "SIZE", "16KiB", "largest request head (request line and headers)"},
@@ -96,6 +98,7 @@ void config_defaults(struct config *cfg)
     cfg->workers = 0;
     cfg->db_pool_size = 4;
     cfg->db_query_timeout_ms = 10000;
+    cfg->import_timeout_ms = 300000;
     cfg->max_body = 1u << 20;
     cfg->max_import_body = 32u << 20;
     cfg->max_header = 16u << 10;

@@ -18,6 +18,7 @@ struct config {
     int workers;             /* event-loop threads; 0 means one per core */
     int db_pool_size;        /* connections per worker */
     int db_query_timeout_ms;
+    int import_timeout_ms;   /* POST /v1/imports: one transaction may take this long */
     size_t max_body;         /* bytes, singular resources */
     size_t max_import_body;  /* bytes, POST /v1/imports */
     size_t max_header;       /* bytes, the whole request head */

@@ -25,6 +25,7 @@ struct db_query {
     void *arg;                /* borrowed: the caller's */
     enum db_status deferred;  /* status to deliver when on the deferred list */
     struct timespec deadline; /* leaving the wait queue after this is DB_TIMEOUT */
+    int timeout_ms;           /* this statement's own limit once sent */
     int nparams;
     char *sql;           /* points into this allocation */
     const char **values; /* points into this allocation; entries NULL for SQL NULL */
@@ -335,7 +336,7 @@ static void conn_send(struct db_conn *c, struct db_query *q)
     c->state = CONN_BUSY;
     c->query = q;
     p->stats.busy++;
-    timer_arm(c->timer, (long)p->opt.query_timeout_ms + QUERY_TIMER_SLACK_MS);
+    timer_arm(c->timer, (long)q->timeout_ms + QUERY_TIMER_SLACK_MS);
     if (!conn_flush(c)) {
         conn_broken(c);
         return;
@@ -498,7 +499,7 @@ static const char *pool_set_params(struct db_pool *p, const char *conninfo)
     PQconninfoOption *opts = PQconninfoParse(conninfo ? conninfo : "", &perr);
     int n = 0, k = 0;
     bool have_app = false;
-    char timeout[64];
+    char timeout[128];
 
     if (!opts) {
         err = perr ? "invalid conninfo" : "out of memory";
@@ -510,7 +511,9 @@ static const char *pool_set_params(struct db_pool *p, const char *conninfo)
     p->values = calloc((size_t)n + 3, sizeof *p->values);
     if (!p->keys || !p->values)
         goto out;
-    snprintf(timeout, sizeof timeout, "-c statement_timeout=%d", p->opt.query_timeout_ms);
+    snprintf(timeout, sizeof timeout,
+             "-c statement_timeout=%d -c client_connection_check_interval=1000",
+             p->opt.long_query_timeout_ms);
     for (PQconninfoOption *o = opts; o->keyword; o++) {
         if (!o->val)
             continue;
@@ -585,6 +588,9 @@ struct db_pool *db_pool_new(struct event_base *base, const char *conninfo,
     p->opt.size = or_default(p->opt.size, 4);
     p->opt.queue_max = or_default(p->opt.queue_max, 256);
     p->opt.query_timeout_ms = or_default(p->opt.query_timeout_ms, 10000);
+    p->opt.long_query_timeout_ms = or_default(p->opt.long_query_timeout_ms, p->opt.query_timeout_ms);
+    if (p->opt.long_query_timeout_ms < p->opt.query_timeout_ms)
+        p->opt.long_query_timeout_ms = p->opt.query_timeout_ms;
     p->opt.connect_timeout_ms = or_default(p->opt.connect_timeout_ms, 5000);
     p->opt.reconnect_min_ms = or_default(p->opt.reconnect_min_ms, 100);
     p->opt.reconnect_max_ms = or_default(p->opt.reconnect_max_ms, 5000);
@@ -654,6 +660,13 @@ void db_pool_free(struct db_pool *p)
 int db_pool_query(struct db_pool *p, const char *sql, int nparams, const char *const *values,
                   db_done_fn done, void *arg)
 {
+    return db_pool_query_timeout(p, sql, nparams, values, p ? p->opt.query_timeout_ms : 0, done,
+                                 arg);
+}
+
+int db_pool_query_timeout(struct db_pool *p, const char *sql, int nparams,
+                          const char *const *values, int timeout_ms, db_done_fn done, void *arg)
+{
     if (!p || p->closing || !sql || !done || nparams < 0 || nparams > 65535 ||
         (nparams > 0 && !values))
         return -1;
@@ -680,6 +693,9 @@ int db_pool_query(struct db_pool *p, const char *sql, int nparams, const char *c
     }
     q->sql = memcpy(s, sql, strlen(sql) + 1);
     q->deadline = deadline_after(p->opt.query_timeout_ms);
+    q->timeout_ms = timeout_ms < 1 ? p->opt.query_timeout_ms
+                    : timeout_ms > p->opt.long_query_timeout_ms ? p->opt.long_query_timeout_ms
+                                                                : timeout_ms;
 
     int idle = 0;
     for (int i = 0; i < p->opt.size; i++)

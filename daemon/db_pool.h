@@ -32,7 +32,11 @@ typedef void (*db_done_fn)(void *arg, enum db_status status, const PGresult *res
 struct db_pool_options {
     int size;                /* connections kept open (default 4) */
     int queue_max;           /* statements waiting for a connection before DB_OVERLOADED (256) */
-    int query_timeout_ms;    /* per statement, sent as statement_timeout too (10000) */
+    int query_timeout_ms;    /* per statement unless given per query (10000) */
+    int long_query_timeout_ms; /* the longest a query may be given (query_timeout_ms); sent as the
+                                  server's statement_timeout, while each statement's own limit is
+                                  kept by the client, which drops the connection — and the server,
+                                  checking the client every second, stops the work */
     int connect_timeout_ms;  /* per connection attempt (5000) */
     int reconnect_min_ms;    /* first delay after a failure, doubled up to reconnect_max_ms (100) */
     int reconnect_max_ms;    /* (5000) */
@@ -62,6 +66,11 @@ void db_pool_free(struct db_pool *pool);
  * `done` is not called). */
 int db_pool_query(struct db_pool *pool, const char *sql, int nparams, const char *const *values,
                   db_done_fn done, void *arg);
+
+/* As db_pool_query, with this statement's own time limit (capped at long_query_timeout_ms): for
+ * bulk work such as imports that may rightly take longer than a read. */
+int db_pool_query_timeout(struct db_pool *pool, const char *sql, int nparams,
+                          const char *const *values, int timeout_ms, db_done_fn done, void *arg);
 
 /* True when at least one connection is established. */
 bool db_pool_ready(const struct db_pool *pool);

@@ -197,8 +197,8 @@ int loader_columns_parse(enum loader_kind kind, const char *spec, struct loader_
         while (i < def->ncolumns && strcmp(def->columns[i], logical) != 0)
             i++;
         if (i == def->ncolumns) {
-            int n = snprintf(err, errlen, "--columns: '%.40s' is not a column of load %s (", logical,
-                             def->name);
+            int n = snprintf(err, errlen, "--columns: '%.40s' is not a column of load %s (",
+                             logical, def->name);
             for (size_t j = 0; j < def->ncolumns && n > 0 && (size_t)n < errlen; j++)
                 n += snprintf(err + n, errlen - (size_t)n, "%s%s", j ? ", " : "", def->columns[j]);
             if (n > 0 && (size_t)n < errlen)
@@ -335,8 +335,8 @@ static const char *value_of(const struct parse_state *st, const struct csv_row *
 
 static void track_prefix(struct parse_state *st, const char *code)
 {
-    bool has = strlen(code) > 2 && isupper((unsigned char)code[0]) &&
-               isupper((unsigned char)code[1]);
+    bool has =
+        strlen(code) > 2 && isupper((unsigned char)code[0]) && isupper((unsigned char)code[1]);
     if (st->prefix_state == 2)
         return;
     if (!has) {
@@ -453,9 +453,8 @@ static int parse_data_row(struct parse_state *st, const struct csv_row *row)
     case LOADER_LINEAGE: {
         char date[11];
         if (!loader_is_municipality_code(v[0]))
-            loader_error_add(out, line,
-                             "predecessor_code '%.40s' is not a CBS code (GM and four digits)",
-                             v[0]);
+            loader_error_add(
+                out, line, "predecessor_code '%.40s' is not a CBS code (GM and four digits)", v[0]);
         if (!loader_is_municipality_code(v[1]))
             loader_error_add(out, line,
                              "successor_code '%.40s' is not a CBS code (GM and four digits)", v[1]);
@@ -491,8 +490,7 @@ static int parse_row(const struct csv_row *row, void *userdata)
         return parse_header(st, row);
     st->out->data_rows++;
     if (st->out->data_rows > LOADER_MAX_ROWS) {
-        loader_error_add(st->out, row->line, "more than %d rows; split the file",
-                         LOADER_MAX_ROWS);
+        loader_error_add(st->out, row->line, "more than %d rows; split the file", LOADER_MAX_ROWS);
         return 1;
     }
     if (row->ragged) {
@@ -770,8 +768,7 @@ static int run_all(PGconn *conn, const char *const *sql, char *err, size_t errle
 }
 
 /* Three counts from a count_*_sql query. */
-static int run_counts(PGconn *conn, const char *sql, long long counts[3], char *err,
-                      size_t errlen)
+static int run_counts(PGconn *conn, const char *sql, long long counts[3], char *err, size_t errlen)
 {
     PGresult *res = admin_db_exec(conn, sql, 0, NULL, err, errlen);
     if (!res)
@@ -782,8 +779,8 @@ static int run_counts(PGconn *conn, const char *sql, long long counts[3], char *
     return 0;
 }
 
-static long long query_count(PGconn *conn, const char *sql, int nparams,
-                             const char *const *params, char *err, size_t errlen)
+static long long query_count(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                             char *err, size_t errlen)
 {
     PGresult *res = admin_db_exec(conn, sql, nparams, params, err, errlen);
     if (!res)
@@ -813,16 +810,17 @@ static int apply_regions(PGconn *conn, const struct load_args *a, const struct l
                  a->set);
         return -1;
     }
-    if (exists ? admin_db_command(conn,
-                                  "UPDATE region_sets SET name_nl = coalesce($2::text, name_nl),"
-                                  " name_en = coalesce($3::text, $2::text, name_en)"
-                                  " WHERE key = $1",
-                                  3, set_params, err, errlen)
-               : admin_db_command(conn,
-                                  "INSERT INTO region_sets (key, name_nl, name_en, builtin,"
-                                  " code_prefix) VALUES ($1, $2::text, coalesce($3::text, $2::text),"
-                                  " false, $4)",
-                                  4, set_params, err, errlen))
+    if (exists
+            ? admin_db_command(conn,
+                               "UPDATE region_sets SET name_nl = coalesce($2::text, name_nl),"
+                               " name_en = coalesce($3::text, $2::text, name_en)"
+                               " WHERE key = $1",
+                               3, set_params, err, errlen)
+            : admin_db_command(conn,
+                               "INSERT INTO region_sets (key, name_nl, name_en, builtin,"
+                               " code_prefix) VALUES ($1, $2::text, coalesce($3::text, $2::text),"
+                               " false, $4)",
+                               4, set_params, err, errlen))
         return -1;
 
     const char *from_params[] = {a->set, a->from};
@@ -832,11 +830,10 @@ static int apply_regions(PGconn *conn, const struct load_args *a, const struct l
                                "WITH d AS (DELETE FROM region_memberships WHERE set_key = $1"
                                " AND valid_from >= $2::date RETURNING 1) SELECT count(*) FROM d",
                                2, from_params, err, errlen);
-        if (replaced < 0 ||
-            admin_db_command(conn,
-                             "UPDATE region_memberships SET valid_to = $2::date - 1"
-                             " WHERE set_key = $1 AND valid_to >= $2::date",
-                             2, from_params, err, errlen) != 0)
+        if (replaced < 0 || admin_db_command(conn,
+                                             "UPDATE region_memberships SET valid_to = $2::date - 1"
+                                             " WHERE set_key = $1 AND valid_to >= $2::date",
+                                             2, from_params, err, errlen) != 0)
             return -1;
     } else {
         replaced = query_count(conn,
@@ -882,15 +879,14 @@ static int apply_regions(PGconn *conn, const struct load_args *a, const struct l
                      prefix ? ", code prefix " : "", prefix ? prefix : "");
         else
             snprintf(summary + n, summarylen - (size_t)n,
-                     " (replacing %lld memberships%s%s; %lld regions no longer used removed)",
+                     " (replaced %lld memberships%s%s; removed %lld regions no longer used)",
                      replaced, a->from ? " from " : "", a->from ? a->from : "", removed);
     }
     return 0;
 }
 
 /* Appends a command-line audit event inside the transaction (design §6). */
-static int audit_load(PGconn *conn, const char *path, const char *outcome, char *err,
-                      size_t errlen)
+static int audit_load(PGconn *conn, const char *path, const char *outcome, char *err, size_t errlen)
 {
     unsigned char raw[8];
     char request_id[4 + 16 + 1] = "cli-";
@@ -1066,10 +1062,10 @@ static void load_usage_error(const char *msg)
 static int parse_load_args(int argc, char **argv, struct load_args *a)
 {
     static const struct option options[] = {
-        {"db", required_argument, NULL, 'd'},       {"set", required_argument, NULL, 's'},
-        {"name", required_argument, NULL, 'n'},     {"name-en", required_argument, NULL, 'e'},
-        {"columns", required_argument, NULL, 'c'},  {"from", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},      {"set", required_argument, NULL, 's'},
+        {"name", required_argument, NULL, 'n'},    {"name-en", required_argument, NULL, 'e'},
+        {"columns", required_argument, NULL, 'c'}, {"from", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     const char *from = NULL;
     int c;

@@ -76,7 +76,8 @@ void loader_error_add(struct loader_parse *p, size_t line, const char *fmt, ...)
 /* Orders the stored errors by line, keeping the order of arrival among equal lines. */
 void loader_errors_sort(struct loader_parse *p);
 
-/* --- pure checks, exposed for the unit tests --------------------------------------------------- */
+/* --- pure checks, exposed for the unit tests ---------------------------------------------------
+ */
 
 /* "GM" and four digits. */
 bool loader_is_municipality_code(const char *s);

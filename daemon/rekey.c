@@ -88,9 +88,9 @@ static const char check_current_sql[] =
     "                    AND f.count = c.count AND f.cell_key = c.cell_key)";
 
 struct rekey_counts {
-    long long cells;    /* funnel_cells rows visited */
-    long long changed;  /* of which the key changed */
-    long long current;  /* current_funnel_cells rows whose key changed */
+    long long cells;   /* funnel_cells rows visited */
+    long long changed; /* of which the key changed */
+    long long current; /* current_funnel_cells rows whose key changed */
     long long batches;
 };
 
@@ -125,8 +125,8 @@ static int rekey_batch(PGconn *conn, const unsigned char *secret, size_t secret_
         }
         json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:I}", "s",
                               (json_int_t)atoll(PQgetvalue(res, i, 0)), "r",
-                              (json_int_t)atoll(PQgetvalue(res, i, 1)), "st", stage, "d", dim,
-                              "c", cat, "k", (json_int_t)key);
+                              (json_int_t)atoll(PQgetvalue(res, i, 1)), "st", stage, "d", dim, "c",
+                              cat, "k", (json_int_t)key);
         if (!o || json_array_append_new(arr, o) != 0) {
             snprintf(err, errlen, "out of memory");
             goto out;
@@ -198,8 +198,8 @@ static int rekey_run(PGconn *conn, const unsigned char *secret, size_t secret_le
         goto fail;
     }
     char outcome[200];
-    snprintf(outcome, sizeof outcome, "rekeyed %lld funnel cells (%lld keys changed)",
-             counts.cells, counts.changed);
+    snprintf(outcome, sizeof outcome, "rekeyed %lld funnel cells (%lld keys changed)", counts.cells,
+             counts.changed);
     unsigned char raw[8];
     char request_id[4 + 16 + 1] = "cli-";
     if (RAND_bytes(raw, sizeof raw) == 1)
@@ -232,12 +232,9 @@ fail:
 int rekey_main(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"sdc-secret-file", required_argument, NULL, 's'},
-        {"yes", no_argument, NULL, 'y'},
-        {"batch-size", required_argument, NULL, 'b'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'}, {"sdc-secret-file", required_argument, NULL, 's'},
+        {"yes", no_argument, NULL, 'y'},      {"batch-size", required_argument, NULL, 'b'},
+        {"help", no_argument, NULL, 'h'},     {NULL, 0, NULL, 0},
     };
     const char *db = NULL, *secret_file = NULL;
     bool yes = false;

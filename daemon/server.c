@@ -192,6 +192,7 @@ static int worker_setup(struct worker *w, char *err, size_t errlen)
     const char *dberr = NULL;
     struct db_pool_options opts = {.size = cfg->db_pool_size,
                                    .query_timeout_ms = cfg->db_query_timeout_ms,
+                                   .long_query_timeout_ms = cfg->import_timeout_ms,
                                    .application_name = "trechterd"};
     w->db = db_pool_new(w->base, cfg->db, &opts, &dberr);
     if (!w->db) {
@@ -300,6 +301,7 @@ static void settings_from_config(struct app_settings *s, const struct config *cf
     s->sdc_js = cfg->sdc_js;
     s->sdc_d = cfg->sdc_d;
     s->sdc_rate_min = cfg->sdc_rate_min;
+    s->import_timeout_ms = cfg->import_timeout_ms;
 }
 
 int server_main(const struct config *cfg)

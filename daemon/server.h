@@ -31,6 +31,7 @@ struct app_settings {
     int outlier_min;
     int outlier_ratio_pct;
     int sdc_js, sdc_d, sdc_rate_min;
+    int import_timeout_ms;
 };
 
 struct worker {

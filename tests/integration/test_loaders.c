@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,6 +197,24 @@ static size_t count_substr(const char *hay, const char *needle)
     return n;
 }
 
+/* A connection listening on trechter_changes, for checking what a command announces. */
+static PGconn *listen_for_changes(void)
+{
+    PGconn *c = connect_or_die(db_conninfo);
+    PQclear(PQexec(c, "LISTEN trechter_changes"));
+    return c;
+}
+
+/* Whether a notification with this payload has arrived on c. */
+static bool notified(PGconn *c, const char *payload)
+{
+    bool seen = false;
+    cr_assert_eq(PQconsumeInput(c), 1);
+    for (PGnotify *n; (n = PQnotifies(c)) != NULL; PQfreemem(n))
+        seen = seen || strcmp(n->extra, payload) == 0;
+    return seen;
+}
+
 /* ---------------------------------------------------------------------------------------------
  * load regions */
 
@@ -212,7 +231,10 @@ static void load_small_youth_regions(void)
 
 Test(loaders, regions_from_a_small_youth_region_file)
 {
+    PGconn *listener = listen_for_changes();
     load_small_youth_regions();
+    cr_assert(notified(listener, "reference"), "NOTIFY trechter_changes, 'reference'");
+    PQfinish(listener);
     PGconn *c = connect_or_die(db_conninfo);
     cr_assert_eq(query_int(c, "SELECT count(*) FROM regions WHERE set_key = 'youthRegion'"), 4);
     cr_assert_eq(
@@ -416,8 +438,8 @@ static void load_herindeling(void)
     int rc = run_bin(out, sizeof out, err, sizeof err, "load", "municipalities",
                      fixture("municipalities-herindeling.csv"), "--db", db_conninfo, NULL);
     cr_assert_eq(rc, 0, "%s", err);
-    cr_assert(strstr(out, "loaded 2 municipalities (1 new, 1 changed, 0 unchanged)") != NULL,
-              "%s", out);
+    cr_assert(strstr(out, "loaded 2 municipalities (1 new, 1 changed, 0 unchanged)") != NULL, "%s",
+              out);
     cr_assert(strstr(err, "note: GM9001 belongs to no region of province, safetyRegion") != NULL,
               "%s", err);
 }
@@ -472,8 +494,8 @@ Test(loaders, lineage_loads_after_its_municipalities)
     char out[4096], err[4096];
     const char *file = fixture("lineage-small.csv");
     /* GM9001 does not exist yet. */
-    int rc = run_bin(out, sizeof out, err, sizeof err, "load", "lineage", file, "--db",
-                     db_conninfo, NULL);
+    int rc = run_bin(out, sizeof out, err, sizeof err, "load", "lineage", file, "--db", db_conninfo,
+                     NULL);
     cr_assert_eq(rc, 1, "%s", err);
     char expect[600];
     snprintf(expect, sizeof expect, "%s:2: unknown municipality code GM9001 (successor_code)",
@@ -561,6 +583,7 @@ Test(loaders, rekey_recomputes_every_stored_key)
     insert_cells(c);
     cr_assert_eq(query_int(c, "SELECT count(*) FROM funnel_cells"), 8);
 
+    PGconn *listener = listen_for_changes();
     char out[4096], err[4096];
     const char *secret = secret_file("rekey-test-secret-0123456789abcdefghijklmnop\n");
     int rc = run_bin(out, sizeof out, err, sizeof err, "rekey", "--db", db_conninfo,
@@ -569,6 +592,8 @@ Test(loaders, rekey_recomputes_every_stored_key)
     cr_assert(strstr(out, "rekeyed 8 funnel cells (7 keys changed) and 4 current cells in 3 "
                           "batches") != NULL,
               "%s", out);
+    cr_assert(notified(listener, "rekey"), "NOTIFY trechter_changes, 'rekey'");
+    PQfinish(listener);
 
     PGresult *res = PQexec(c, "SELECT s.municipality_code, s.period, f.stage, f.dimension,"
                               "       f.category, f.count, f.cell_key"

@@ -15,9 +15,9 @@ Test(loaders_unit, dates, .timeout = 30)
     cr_assert_str_eq(out, "-infinity");
     cr_assert_eq(loader_parse_date("", true, out), 0);
     cr_assert_str_eq(out, "infinity");
-    const char *bad[] = {"2025-02-29", "2025-13-01", "2025-04-31", "2025-00-10", "25-01-01",
-                         "2025/01/01", "2025-1-01",  "01-01-2025", "1799-12-31", "3000-01-01",
-                         "infinity",   " 2025-01-01"};
+    const char *bad[] = {"2025-02-29", "2025-13-01", "2025-04-31", "2025-00-10",
+                         "25-01-01",   "2025/01/01", "2025-1-01",  "01-01-2025",
+                         "1799-12-31", "3000-01-01", "infinity",   " 2025-01-01"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         cr_assert_eq(loader_parse_date(bad[i], false, out), -1, "%s", bad[i]);
 }
@@ -72,9 +72,9 @@ Test(loaders_unit, columns_spec, .timeout = 30)
     cr_assert_eq(loader_columns_parse(LOADER_REGIONS, "gemeente=Code_1", &cols, err, sizeof err),
                  -1);
     cr_assert(strstr(err, "'gemeente' is not a column of load regions") != NULL, "%s", err);
-    cr_assert_eq(loader_columns_parse(LOADER_REGIONS, "region_code=A,region_code=B", &cols, err,
-                                      sizeof err),
-                 -1);
+    cr_assert_eq(
+        loader_columns_parse(LOADER_REGIONS, "region_code=A,region_code=B", &cols, err, sizeof err),
+        -1);
     cr_assert_eq(loader_columns_parse(LOADER_POPULATION, "year", &cols, err, sizeof err), -1);
     cr_assert_eq(loader_columns_parse(LOADER_POPULATION, "year=", &cols, err, sizeof err), -1);
     for (size_t i = 0; i < LOADER_MAX_COLUMNS; i++)
@@ -119,7 +119,8 @@ Test(loaders_unit, a_cbs_style_table, .timeout = 30)
 Test(loaders_unit, problems_name_their_physical_lines, .timeout = 30)
 {
     struct loader_parse p;
-    /* The quoted name on line 2 spans two physical lines: the next record starts on line 4. */
+    /* The quoted name on line 2 spans two physical lines (and a name may not hold a line
+     * break): the next record starts on line 4. */
     parse(LOADER_MUNICIPALITIES, NULL, NULL,
           "municipality_code,municipality_name,valid_from,valid_to\n"
           "GM0001,\"Twee\nregels\",,\n"
@@ -127,19 +128,23 @@ Test(loaders_unit, problems_name_their_physical_lines, .timeout = 30)
           "\n"
           "GM0002,Datum,2026-02-30,\n"
           "GM0003,Omgekeerd,2026-01-01,2025-12-31\n"
-          "GM0004,Te weinig\n",
+          "GM0004,Te weinig\n"
+          "GM0005,\"Goed\",2026-01-01,\n",
           &p);
-    cr_assert_eq(p.total_errors, 4);
-    cr_assert_eq(p.errors[0].line, 4);
-    cr_assert(strstr(p.errors[0].message, "'GM12' is not a CBS code") != NULL);
-    cr_assert_eq(p.errors[1].line, 6);
-    cr_assert(strstr(p.errors[1].message, "valid_from '2026-02-30'") != NULL);
-    cr_assert_eq(p.errors[2].line, 7);
-    cr_assert(strstr(p.errors[2].message, "is after valid_to") != NULL);
-    cr_assert_eq(p.errors[3].line, 8);
-    cr_assert_str_eq(p.errors[3].message, "2 fields where the header has 4");
+    cr_assert_eq(p.total_errors, 5);
+    cr_assert_eq(p.errors[0].line, 2);
+    cr_assert(strstr(p.errors[0].message, "is not a name") != NULL);
+    cr_assert_eq(p.errors[1].line, 4);
+    cr_assert(strstr(p.errors[1].message, "'GM12' is not a CBS code") != NULL);
+    cr_assert_eq(p.errors[2].line, 6);
+    cr_assert(strstr(p.errors[2].message, "valid_from '2026-02-30'") != NULL);
+    cr_assert_eq(p.errors[3].line, 7);
+    cr_assert(strstr(p.errors[3].message, "is after valid_to") != NULL);
+    cr_assert_eq(p.errors[4].line, 8);
+    cr_assert_str_eq(p.errors[4].message, "2 fields where the header has 4");
     cr_assert_eq(json_array_size(p.rows), 1);
-    cr_assert_eq(p.data_rows, 5);
+    cr_assert_eq(json_integer_value(json_object_get(json_array_get(p.rows, 0), "line")), 9);
+    cr_assert_eq(p.data_rows, 6);
     loader_parse_free(&p);
 }
 
