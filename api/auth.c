@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "api/request.h"
+#include "daemon/conn_guard.h"
 #include "daemon/db_pool.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
@@ -38,6 +39,14 @@ static const char lookup_sql[] =
     "       coalesce(string_agg(tm.municipality_code, ',' ORDER BY tm.municipality_code), '')"
     "  FROM tokens t LEFT JOIN token_municipalities tm ON tm.token_id = t.id"
     " WHERE t.hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())"
+    " GROUP BY t.id";
+
+static const char cert_lookup_sql[] =
+    "SELECT t.id, t.role, t.label,"
+    "       coalesce(string_agg(tm.municipality_code, ',' ORDER BY tm.municipality_code), '')"
+    "  FROM tokens t LEFT JOIN token_municipalities tm ON tm.token_id = t.id"
+    " WHERE t.cert_serial = $1 AND t.revoked_at IS NULL"
+    "   AND (t.expires_at IS NULL OR t.expires_at > now())"
     " GROUP BY t.id";
 
 static const char audit_sql[] =
@@ -81,7 +90,8 @@ static void lookup_done(void *arg, enum db_status status, const PGresult *res)
         return;
     }
     if (PQntuples(res) != 1) {
-        refuse(r, "bad token", "The token is unknown, expired or revoked.");
+        refuse(r, "bad credentials",
+               "The token (or client certificate) is unknown, expired or revoked.");
         return;
     }
     struct principal *p = &r->principal;
@@ -101,10 +111,22 @@ void auth_then(struct request *r, void (*next)(struct request *r))
 {
     char token[256];
     const char *header = request_header(r, "Authorization");
+    char serial[64];
+    if (!header && conn_guard_client_serial(r->ev, serial, sizeof serial)) {
+        /* Mutual TLS: a verified certificate maps to a principal by its OIN. A token, when sent
+         * as well, takes precedence. */
+        r->resume = next;
+        const char *params[] = {serial};
+        if (db_pool_query(r->worker->db, cert_lookup_sql, 1, params, lookup_done, r) < 0)
+            reply_unavailable(r, "The server is shutting down.");
+        return;
+    }
     if (!header) {
         request_add_header(r, "WWW-Authenticate", "Bearer realm=\"trechter\"");
         reply_problem(r, 401, "unauthenticated",
-                      "This resource needs a token: send 'Authorization: Bearer <token>'.", NULL);
+                      "This resource needs a token: send 'Authorization: Bearer <token>', or a "
+                      "client certificate registered for this service.",
+                      NULL);
         return;
     }
     if (!auth_parse_bearer(header, token, sizeof token)) {

@@ -29,6 +29,10 @@ void handle_network_get(struct request *r);
 void handle_network_revisions(struct request *r);
 void handle_network_delete(struct request *r);
 void handle_networks(struct request *r);
+void handle_dashboard_index(struct request *r); /* GET /: dashboard/index.html */
+void handle_dashboard_file(struct request *r);  /* GET /dashboard/{file} */
+/* Content-Type of a dashboard file by its extension; NULL when it is not served. */
+const char *dashboard_content_type(const char *name);
 
 /* "GM" and four digits. */
 bool valid_municipality_code(const char *code);

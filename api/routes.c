@@ -35,5 +35,8 @@ const struct route api_routes[] = {
     {METHOD_GET, "/v1/comparisons", handle_comparisons, 0, "comparisons.list"},
     {METHOD_GET, "/v1/completeness", handle_completeness, 0, "completeness.list"},
     {METHOD_GET, "/v1/networks", handle_networks, 0, "networks.list"},
+    {METHOD_GET, "/", handle_dashboard_index, ROUTE_PUBLIC | ROUTE_UNVERSIONED, "dashboard.index"},
+    {METHOD_GET, "/dashboard/{file}", handle_dashboard_file, ROUTE_PUBLIC | ROUTE_UNVERSIONED,
+     "dashboard.file"},
 };
 const size_t api_route_count = sizeof api_routes / sizeof api_routes[0];

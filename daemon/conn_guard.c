@@ -10,6 +10,7 @@
 #include <event2/http.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,4 +316,35 @@ void conn_guard_flush(struct evhttp_connection *evcon)
     struct bufferevent *top = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
     if (top)
         bufferevent_flush(top, EV_WRITE, BEV_FLUSH);
+}
+
+bool conn_guard_client_serial(struct evhttp_request *req, char *out, size_t outlen)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    struct bufferevent *top = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+    struct bufferevent *tls = top ? bufferevent_get_underlying(top) : NULL;
+    SSL *ssl = tls ? bufferevent_openssl_get_ssl(tls) : NULL;
+    if (!ssl || outlen == 0)
+        return false;
+    X509 *cert = SSL_get1_peer_certificate(ssl);
+    bool found = false;
+    if (cert && SSL_get_verify_result(ssl) == X509_V_OK) {
+        X509_NAME *subject = X509_get_subject_name(cert);
+        int i = subject ? X509_NAME_get_index_by_NID(subject, NID_serialNumber, -1) : -1;
+        ASN1_STRING *value = i >= 0 ? X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i))
+                                    : NULL;
+        int len = value ? ASN1_STRING_length(value) : 0;
+        const unsigned char *data = value ? ASN1_STRING_get0_data(value) : NULL;
+        if (data && len > 0 && (size_t)len < outlen) {
+            found = true;
+            for (int k = 0; k < len; k++) /* an OIN is 20 digits; nothing else is accepted */
+                found &= data[k] >= '0' && data[k] <= '9';
+            if (found) {
+                memcpy(out, data, (size_t)len);
+                out[len] = '\0';
+            }
+        }
+    }
+    X509_free(cert);
+    return found;
 }

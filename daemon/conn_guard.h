@@ -4,6 +4,7 @@
  * so that the daemon, not evhttp, answers it — with problem+json and `Connection: close`. */
 #ifndef TRECHTER_CONN_GUARD_H
 #define TRECHTER_CONN_GUARD_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,11 @@ struct bufferevent *conn_guard_new_bufferevent(struct event_base *base, void *wo
  * decided for this request (413, 431, 400, 408, 503) or 0 to handle it normally. Also fills the
  * client's address (text) into addr. */
 int conn_guard_take_verdict(struct evhttp_request *req, char *addr, size_t addrlen);
+
+/* The subject serialNumber (OID 2.5.4.5, the OIN) of the verified client certificate of the
+ * request's connection, copied into out; false when there is none. Read synchronously at the start
+ * of a request, before any asynchronous step (PITFALLS: mutual TLS). */
+bool conn_guard_client_serial(struct evhttp_request *req, char *out, size_t outlen);
 
 /* Pushes a reply evhttp has queued through the guard to the TLS layer. libevent 2.1.12's filter
  * does not process output that was queued while writing was disabled once evhttp enables it, so
