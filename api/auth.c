@@ -104,7 +104,11 @@ static void lookup_done(void *arg, enum db_status status, const PGresult *res)
         refuse(r, "bad role", "The token is not usable.");
         return;
     }
-    next(r);
+    const struct app_settings *s = &r->worker->server->settings;
+    char key[32];
+    snprintf(key, sizeof key, "p:%lld", p->id);
+    if (request_rate_ok(r, key, s->rate_limit, s->rate_burst))
+        next(r);
 }
 
 void auth_then(struct request *r, void (*next)(struct request *r))

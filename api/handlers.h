@@ -24,6 +24,7 @@ void handle_import(struct request *r);
 void handle_funnels(struct request *r);
 void handle_comparisons(struct request *r);
 void handle_completeness(struct request *r);
+void handle_audit_events(struct request *r);
 void handle_network_put(struct request *r);
 void handle_network_get(struct request *r);
 void handle_network_revisions(struct request *r);

@@ -15,6 +15,7 @@
 #include "daemon/conn_guard.h"
 #include "daemon/db_listen.h"
 #include "daemon/log.h"
+#include "daemon/rate_limit.h"
 #include "daemon/server.h"
 
 static enum http_method method_of(enum evhttp_cmd_type t, const char **text)
@@ -325,6 +326,25 @@ static void refuse_from_guard(struct request *r, int status)
     }
 }
 
+bool request_rate_ok(struct request *r, const char *key, double rate, double burst)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double retry = 0;
+    if (rate_limiter_take(r->worker->server->limiter, key, rate, burst,
+                          (double)now.tv_sec + (double)now.tv_nsec / 1e9, &retry))
+        return true;
+    char seconds[16];
+    snprintf(seconds, sizeof seconds, "%d", (int)retry + 1);
+    request_add_header(r, "Retry-After", seconds);
+    reply_problem(r, 429, "rate-limited",
+                  key[0] == 'p' ? "Too many requests for this token; slow down (rate-limit)."
+                                : "Too many requests from this address; slow down "
+                                  "(address-rate-limit).",
+                  NULL);
+    return false;
+}
+
 static void run_handler(struct request *r)
 {
     r->match.route->handler(r);
@@ -350,6 +370,11 @@ void request_dispatch(struct evhttp_request *ev, void *arg)
         refuse_from_guard(r, verdict);
         return;
     }
+    const struct app_settings *settings = &w->server->settings;
+    char key[80];
+    snprintf(key, sizeof key, "a:%s", r->client_address);
+    if (!request_rate_ok(r, key, settings->address_rate_limit, settings->address_burst))
+        return;
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ev);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
     if (!path || !(r->path = strdup(path))) {

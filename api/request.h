@@ -70,6 +70,10 @@ void reply_unavailable(struct request *r, const char *detail);
  * false. The key holds the route, the query, the format asked for and the kind of caller. */
 bool request_cached_reply(struct request *r);
 
+/* Takes one request from the bucket `key` ("a:<address>" or "p:<principal id>"); when it is empty
+ * answers 429 with Retry-After itself and returns false. */
+bool request_rate_ok(struct request *r, const char *key, double rate, double burst);
+
 /* Adds a response header before the reply (e.g. ETag, Location). */
 void request_add_header(struct request *r, const char *name, const char *value);
 /* A request header, or NULL. */

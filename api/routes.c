@@ -34,6 +34,7 @@ const struct route api_routes[] = {
     {METHOD_GET, "/v1/funnels", handle_funnels, 0, "funnels.list"},
     {METHOD_GET, "/v1/comparisons", handle_comparisons, 0, "comparisons.list"},
     {METHOD_GET, "/v1/completeness", handle_completeness, 0, "completeness.list"},
+    {METHOD_GET, "/v1/audit-events", handle_audit_events, 0, "auditEvents.list"},
     {METHOD_GET, "/v1/networks", handle_networks, 0, "networks.list"},
     {METHOD_GET, "/", handle_dashboard_index, ROUTE_PUBLIC | ROUTE_UNVERSIONED, "dashboard.index"},
     {METHOD_GET, "/dashboard/{file}", handle_dashboard_file, ROUTE_PUBLIC | ROUTE_UNVERSIONED,

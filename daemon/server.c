@@ -23,6 +23,7 @@
 #include "daemon/db_listen.h"
 #include "daemon/db_pool.h"
 #include "daemon/log.h"
+#include "daemon/rate_limit.h"
 #include "daemon/sd_notify.h"
 #include "daemon/tls.h"
 
@@ -302,6 +303,10 @@ static void settings_from_config(struct app_settings *s, const struct config *cf
     s->sdc_d = cfg->sdc_d;
     s->sdc_rate_min = cfg->sdc_rate_min;
     s->import_timeout_ms = cfg->import_timeout_ms;
+    s->rate_limit = cfg->rate_limit;
+    s->rate_burst = cfg->rate_burst;
+    s->address_rate_limit = cfg->address_rate_limit;
+    s->address_burst = cfg->address_burst;
 }
 
 int server_main(const struct config *cfg)
@@ -340,6 +345,9 @@ int server_main(const struct config *cfg)
     if (s.nworkers < 1)
         s.nworkers = 1;
     settings_from_config(&s.settings, cfg, s.nworkers);
+    s.limiter = rate_limiter_new(65536);
+    if (!s.limiter)
+        goto out;
     s.workers = calloc((size_t)s.nworkers, sizeof *s.workers);
     m.base = event_base_new();
     if (!s.workers || !m.base)
@@ -388,6 +396,7 @@ out:
     if (m.base)
         event_base_free(m.base);
     free(s.workers);
+    rate_limiter_free(s.limiter);
     if (s.listen_fd >= 0)
         close(s.listen_fd);
     tls_current_free();

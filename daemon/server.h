@@ -10,6 +10,7 @@
 
 #include "api/http_guard.h"
 #include "daemon/config.h"
+#include "daemon/metrics.h"
 
 struct event_base;
 struct evhttp;
@@ -20,6 +21,7 @@ struct catalog;
 struct db_listen;
 struct response_cache;
 struct server;
+struct rate_limiter;
 
 /* Settings every worker reads; replaced as a whole on SIGHUP (only reloadable fields change). */
 struct app_settings {
@@ -32,6 +34,8 @@ struct app_settings {
     int outlier_ratio_pct;
     int sdc_js, sdc_d, sdc_rate_min;
     int import_timeout_ms;
+    double rate_limit, address_rate_limit; /* requests per second */
+    double rate_burst, address_burst;
 };
 
 struct worker {
@@ -42,11 +46,21 @@ struct worker {
     struct evhttp *http;                /* owned */
     struct evhttp_bound_socket *socket; /* owned by http; NULL once accepting stopped */
     struct db_pool *db;                 /* owned: the primary */
+    struct db_pool *db_read_pool;       /* owned: the --db-read standby, or NULL */
+    struct db_pool *db_read;            /* borrowed: db_read_pool while it may serve aggregate
+                                           reads (connected, within db-read-lag-max and past the
+                                           last change notified), else NULL: use db. Loop-local. */
     struct catalog *catalog;            /* owned: reference data, loaded on first use */
     struct db_listen *listen;           /* owned: change notifications from the primary */
     struct response_cache *cache;       /* owned: rendered read answers, dropped on changes */
     struct event *command;              /* owned: wakes the loop for stop requests */
     struct event *drain_timer;          /* owned: checks in-flight requests while stopping */
+    struct event *heartbeat;            /* owned: stamps metrics.heartbeat_ms, copies gauges */
+    char read_fence[32];                /* primary WAL position the standby must pass ("" none) */
+    bool read_probe_running;            /* a lag or fence probe is in flight; loop-local */
+    bool fence_probe_running;
+    int64_t next_read_probe_ms;
+    struct worker_metrics metrics;      /* written by this worker only; read by /metrics */
     int open_connections;               /* loop-local */
     int in_flight;                      /* requests received and not yet answered; loop-local */
     uint64_t requests;                  /* loop-local */
@@ -60,8 +74,11 @@ struct server {
     int listen_fd;               /* owned */
     int nworkers;
     struct worker *workers;      /* owned array */
+    struct rate_limiter *limiter; /* owned: per principal and per address, all workers */
     unsigned char *sdc_secret;   /* owned; never logged */
     size_t sdc_secret_len;
+    int heartbeat_interval_ms;   /* each worker's heartbeat period */
+    long long started_unix;      /* for trechter_process_start_time_seconds */
 };
 
 /* Runs `trechterd serve` until SIGTERM/SIGINT; returns the process exit status. */

@@ -750,6 +750,7 @@ Test(aggregate, query_errors, .timeout = 60)
     expect_status(r, 200, "the nation by default");
     json_t *row = json_array_get(json_object_get(r->json, "rows"), 0);
     cr_assert_str_eq(str_of(json_object_get(row, "region"), "code"), "NL01");
-    cr_assert_eq(int_of(row, "expected"), 342, "%.*s", BODY(r));
+    cr_assert(int_of(row, "expected") >= 300, "%.*s", BODY(r));
+    cr_assert(int_of(row, "reporting") >= 4, "%.*s", BODY(r));
     http_response_free(r);
 }
