@@ -213,6 +213,7 @@ static void send_and_free(struct request *r, int status, const char *content_typ
         evhttp_add_header(h, "Connection", "close");
     r->status = status;
     r->bytes_out = body ? evbuffer_get_length(body) : 0;
+    metrics_note_reply(r, status);
     if (r->cache_key && status == 200 && body)
         response_cache_put(r->worker->cache, r->cache_key, content_type ? content_type : "",
                            evhttp_find_header(h, "Content-Disposition"),

@@ -27,6 +27,7 @@ static const struct key_spec specs[] = {
     {"tls-client-ca", T_STRING, OFF(tls_client_ca), 0, 0},
     {"db", T_STRING, OFF(db), 0, 0},
     {"db-read", T_STRING, OFF(db_read), 0, 0},
+    {"db-read-lag-max", T_DURATION, OFF(db_read_lag_max_ms), 0, 3600000},
     {"sdc-secret-file", T_STRING, OFF(sdc_secret_file), 0, 0},
     {"metrics-listen", T_STRING, OFF(metrics_listen), 0, 0},
     {"workers", T_INT, OFF(workers), 0, 256},
@@ -62,6 +63,8 @@ const struct config_key_doc config_key_docs[] = {
     {"tls-client-ca", "FILE", NULL, "CA bundle to verify client certificates (mutual TLS)"},
     {"db", "CONNINFO", NULL, "libpq connection string of the PostgreSQL primary"},
     {"db-read", "CONNINFO", NULL, "connection string of a hot standby for aggregate reads"},
+    {"db-read-lag-max", "DURATION", "30s",
+     "standby replay lag beyond which aggregate reads go to the primary"},
     {"sdc-secret-file", "FILE", NULL, "secret for cell-key perturbation, >= 32 bytes"},
     {"metrics-listen", "HOST:PORT", "off", "address of the Prometheus /metrics listener"},
     {"workers", "N", "number of cores", "event-loop threads"},
@@ -98,6 +101,7 @@ void config_defaults(struct config *cfg)
     cfg->workers = 0;
     cfg->db_pool_size = 4;
     cfg->db_query_timeout_ms = 10000;
+    cfg->db_read_lag_max_ms = 30000;
     cfg->import_timeout_ms = 300000;
     cfg->max_body = 1u << 20;
     cfg->max_import_body = 32u << 20;

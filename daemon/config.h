@@ -13,6 +13,7 @@ struct config {
     char *tls_client_ca;     /* optional: verify client certificates */
     char *db;                /* libpq conninfo of the primary (owned) */
     char *db_read;           /* optional conninfo of a hot standby for aggregate reads */
+    int db_read_lag_max_ms;  /* standby replay lag beyond which aggregate reads use the primary */
     char *sdc_secret_file;   /* the cell-key secret (design §5.1) */
     char *metrics_listen;    /* optional "HOST:PORT" for /metrics */
     int workers;             /* event-loop threads; 0 means one per core */

@@ -22,7 +22,8 @@ static void usage(FILE *out)
             "\n"
             "Commands:\n"
             "  serve [--config FILE] [OPTIONS]   run the HTTPS API (see below)\n"
-            "  migrate --db CONNINFO             create or upgrade the database schema\n"
+            "  migrate --db CONNINFO | --config FILE\n"
+            "                                    create or upgrade the database schema\n"
             "  token create|list|revoke ...      manage API tokens (trechterd token --help)\n"
             "  load KIND ... FILE                load geography, populations (load --help)\n"
             "  rekey --sdc-secret-file FILE      recompute every stored cell key (rekey --help)\n"
@@ -100,6 +101,47 @@ out:
     return rc;
 }
 
+/* `trechterd migrate --config FILE` (systemd's ExecStartPre): takes `db` from the serve config
+ * file, so the unit names one file. Other options pass through unchanged. */
+static int migrate_with_config(int argc, char **argv)
+{
+    char **args = calloc((size_t)argc + 3, sizeof *args);
+    struct config cfg;
+    char err[512];
+    int n = 0, rc = 2;
+    config_defaults(&cfg);
+    if (!args)
+        goto out;
+    for (int i = 0; i < argc; i++) {
+        const char *file = NULL;
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            file = argv[++i];
+        else if (strncmp(argv[i], "--config=", 9) == 0)
+            file = argv[i] + 9;
+        if (!file) {
+            args[n++] = argv[i];
+            continue;
+        }
+        if (config_load_file(&cfg, file, err, sizeof err) < 0) {
+            fprintf(stderr, "trechterd: %s\n", err);
+            rc = 1;
+            goto out;
+        }
+        if (!cfg.db) {
+            fprintf(stderr, "trechterd migrate: %s sets no 'db'\n", file);
+            rc = 1;
+            goto out;
+        }
+        args[n++] = "--db";
+        args[n++] = cfg.db;
+    }
+    rc = migrate_main(n, args);
+out:
+    free(args);
+    config_free(&cfg);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -118,7 +160,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "serve") == 0)
         return serve_main(argc - 1, argv + 1);
     if (strcmp(cmd, "migrate") == 0)
-        return migrate_main(argc - 1, argv + 1);
+        return migrate_with_config(argc - 1, argv + 1);
     if (strcmp(cmd, "token") == 0)
         return token_main(argc - 1, argv + 1);
     if (strcmp(cmd, "load") == 0)

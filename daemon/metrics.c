@@ -82,11 +82,15 @@ static size_t route_slot(const struct route *route)
     return api_route_count;
 }
 
-/* The aggregate read endpoints: the ones whose answers are protected for most callers. */
+/* The aggregate read endpoints (design §3.2): protected for every caller but the rapporteur. */
 static bool is_aggregate(const struct route *route)
 {
-    return route && !(route->flags & ROUTE_PUBLIC) && route->method == METHOD_GET &&
-           strstr(route->name, ".list") != NULL;
+    static const char *const names[] = {"funnels.list", "comparisons.list", "completeness.list",
+                                        "networks.list"};
+    for (size_t i = 0; route && i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(route->name, names[i]) == 0)
+            return true;
+    return false;
 }
 
 void metrics_note_reply(const struct request *r, int status)
@@ -166,9 +170,15 @@ static const char *route_label(size_t slot)
     return slot < api_route_count ? api_routes[slot].name : "none";
 }
 
+/* Seconds from microseconds, without trailing zeros ("0.0025", "1", "0.000058"). */
 static void print_seconds(struct evbuffer *out, uint64_t us)
 {
-    evbuffer_add_printf(out, "%" PRIu64 ".%06" PRIu64, us / 1000000, us % 1000000);
+    char frac[8];
+    snprintf(frac, sizeof frac, "%06" PRIu64, us % 1000000);
+    size_t n = strlen(frac);
+    while (n > 0 && frac[n - 1] == '0')
+        frac[--n] = '\0';
+    evbuffer_add_printf(out, "%" PRIu64 "%s%s", us / 1000000, n ? "." : "", frac);
 }
 
 static void render_http(struct evbuffer *out, const struct server *s)

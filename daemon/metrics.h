@@ -9,6 +9,7 @@
 #ifndef TRECHTER_METRICS_H
 #define TRECHTER_METRICS_H
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 

@@ -8,12 +8,15 @@
 #include <event2/thread.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/catalog.h"
@@ -23,6 +26,7 @@
 #include "daemon/db_listen.h"
 #include "daemon/db_pool.h"
 #include "daemon/log.h"
+#include "daemon/metrics.h"
 #include "daemon/rate_limit.h"
 #include "daemon/sd_notify.h"
 #include "daemon/tls.h"
@@ -114,6 +118,10 @@ static int bind_listener(const char *address, char *err, size_t errlen)
             continue;
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        /* Accepted sockets inherit this. Without it a reply written as more than one TLS record
+         * waits for the client's delayed ACK (40 ms) — the difference between a few hundred and
+         * tens of thousands of requests per second (docs/benchmarks.md). */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1024) == 0)
             break;
         snprintf(err, errlen, "listen %s: %s", address, strerror(errno));
@@ -164,11 +172,146 @@ static void worker_command(evutil_socket_t fd, short what, void *arg)
     worker_check_drained(-1, 0, w);
 }
 
+/* ---- the --db-read standby ---------------------------------------------------------------------
+ * Aggregate reads may go to a hot standby (w->db_read) only while it is connected, its replay lag is
+ * within db-read-lag-max, and it has replayed every change this worker was notified of: each change
+ * notification takes the primary's WAL position as a fence and sends reads to the primary until the
+ * standby's replay position passes it. So a cleared cache is never refilled from a standby that
+ * has not yet seen the write, and a writer sees its own write at once. */
+
+static const char read_probe_sql[] =
+    "SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0"
+    " WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
+    " ELSE coalesce((extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000)::bigint,"
+    " 0) END,"
+    " CASE WHEN $1 = '' OR NOT pg_is_in_recovery() THEN true"
+    " ELSE coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false) END";
+static const char fence_sql[] = "SELECT pg_current_wal_lsn()::text";
+
+struct read_probe {
+    struct worker *w;
+    char fence[32]; /* the fence the probe checked */
+};
+
+static void read_route_update(struct worker *w, int64_t lag_ms, bool probe_ok)
+{
+    bool usable = probe_ok && w->read_fence[0] == '\0' && db_pool_ready(w->db_read_pool) &&
+                  lag_ms >= 0 && lag_ms <= w->server->cfg->db_read_lag_max_ms;
+    struct db_pool *next = usable ? w->db_read_pool : NULL;
+    if ((next != NULL) != w->read_logged_standby) {
+        if (next || lag_ms > w->server->cfg->db_read_lag_max_ms || !probe_ok)
+            log_info("worker %d: aggregate reads go to the %s (standby lag %lld ms)", w->index,
+                     next ? "standby" : "primary", (long long)lag_ms);
+        w->read_logged_standby = next != NULL;
+    }
+    w->db_read = next;
+    atomic_store_explicit(&w->metrics.read_pool_in_use, next != NULL, memory_order_relaxed);
+}
+
+static void read_probe_done(void *arg, enum db_status status, const PGresult *res)
+{
+    struct read_probe *p = arg;
+    struct worker *w = p->w;
+    w->read_probe_running = false;
+    if (status != DB_OK || PQntuples(res) != 1) {
+        atomic_store_explicit(&w->metrics.replica_lag_ms, -1, memory_order_relaxed);
+        read_route_update(w, -1, false);
+        free(p);
+        return;
+    }
+    int64_t lag = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    atomic_store_explicit(&w->metrics.replica_lag_ms, lag, memory_order_relaxed);
+    if (strcmp(PQgetvalue(res, 0, 1), "t") == 0 && strcmp(p->fence, w->read_fence) == 0)
+        w->read_fence[0] = '\0';
+    read_route_update(w, lag, true);
+    /* Still behind a change: look again soon rather than at the next heartbeat. */
+    if (w->read_fence[0])
+        w->next_read_probe_ms = metrics_now_ms() + 25;
+    free(p);
+}
+
+static void read_probe_start(struct worker *w)
+{
+    if (!w->db_read_pool || w->read_probe_running || w->fence_probe_running)
+        return;
+    if (!db_pool_ready(w->db_read_pool)) {
+        read_route_update(w, -1, false);
+        return;
+    }
+    struct read_probe *p = calloc(1, sizeof *p);
+    if (!p)
+        return;
+    p->w = w;
+    snprintf(p->fence, sizeof p->fence, "%s", w->read_fence);
+    const char *params[1] = {p->fence};
+    w->read_probe_running = true;
+    if (db_pool_query(w->db_read_pool, read_probe_sql, 1, params, read_probe_done, p) < 0) {
+        w->read_probe_running = false;
+        free(p);
+    }
+}
+
+static void fence_done(void *arg, enum db_status status, const PGresult *res)
+{
+    struct worker *w = arg;
+    w->fence_probe_running = false;
+    if (status == DB_OK && PQntuples(res) == 1) {
+        snprintf(w->read_fence, sizeof w->read_fence, "%s", PQgetvalue(res, 0, 0));
+        read_probe_start(w);
+    } else {
+        /* The primary's position is unknown: keep reading from the primary, ask again later. */
+        snprintf(w->read_fence, sizeof w->read_fence, "?");
+    }
+}
+
+static void fence_start(struct worker *w)
+{
+    w->db_read = NULL;
+    atomic_store_explicit(&w->metrics.read_pool_in_use, 0, memory_order_relaxed);
+    snprintf(w->read_fence, sizeof w->read_fence, "?");
+    if (w->fence_probe_running)
+        return;
+    w->fence_probe_running = true;
+    if (db_pool_query(w->db, fence_sql, 0, NULL, fence_done, w) < 0)
+        w->fence_probe_running = false;
+}
+
 /* Any write anywhere (this instance, another one, an admin command) drops the cached answers. */
 static void on_change(void *arg, const char *payload)
 {
     struct worker *w = arg;
     response_cache_clear(w->cache);
+    if (w->db_read_pool)
+        fence_start(w);
+}
+
+/* The worker's heartbeat: proves to the watchdog that this loop runs, and copies loop-local
+ * figures where the /metrics thread can read them. */
+static void worker_heartbeat(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker *w = arg;
+    struct worker_metrics *m = &w->metrics;
+    int64_t now = metrics_now_ms();
+    atomic_store_explicit(&m->heartbeat_ms, now, memory_order_relaxed);
+    atomic_store_explicit(&m->open_connections, w->open_connections, memory_order_relaxed);
+    atomic_store_explicit(&m->in_flight, w->in_flight, memory_order_relaxed);
+    atomic_store_explicit(&m->listen_ok, db_listen_ok(w->listen), memory_order_relaxed);
+    struct db_pool_stats ps;
+    db_pool_get_stats(w->db, &ps);
+    metrics_publish_pool(m, METRICS_POOL_PRIMARY, &ps);
+    if (w->db_read_pool) {
+        db_pool_get_stats(w->db_read_pool, &ps);
+        metrics_publish_pool(m, METRICS_POOL_READ, &ps);
+        if (strcmp(w->read_fence, "?") == 0 && !w->fence_probe_running)
+            fence_start(w);
+        else if (now >= w->next_read_probe_ms) {
+            w->next_read_probe_ms = now + 2000;
+            read_probe_start(w);
+        }
+    }
+    struct response_cache_stats cs;
+    response_cache_get_stats(w->cache, &cs);
+    metrics_publish_cache(m, &cs);
 }
 
 static int worker_setup(struct worker *w, char *err, size_t errlen)
@@ -200,6 +343,19 @@ static int worker_setup(struct worker *w, char *err, size_t errlen)
         snprintf(err, errlen, "db: %s", dberr ? dberr : "cannot create the connection pool");
         return -1;
     }
+    if (cfg->db_read) {
+        opts.application_name = "trechterd-read";
+        w->db_read_pool = db_pool_new(w->base, cfg->db_read, &opts, &dberr);
+        if (!w->db_read_pool) {
+            snprintf(err, errlen, "db-read: %s",
+                     dberr ? dberr : "cannot create the connection pool");
+            return -1;
+        }
+    }
+    if (worker_metrics_init(&w->metrics) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     w->cache = response_cache_new(1024, 16u << 20);
     w->listen = db_listen_new(w->base, cfg->db, "trechter_changes", on_change, w);
     if (!w->cache || !w->listen) {
@@ -219,13 +375,23 @@ static int worker_setup(struct worker *w, char *err, size_t errlen)
     }
     w->command = event_new(w->base, -1, 0, worker_command, w);
     w->drain_timer = evtimer_new(w->base, worker_check_drained, w);
-    return w->command && w->drain_timer ? 0 : -1;
+    w->heartbeat = event_new(w->base, -1, EV_PERSIST, worker_heartbeat, w);
+    if (!w->command || !w->drain_timer || !w->heartbeat)
+        return -1;
+    int hb = w->server->heartbeat_interval_ms;
+    struct timeval tv = {hb / 1000, (hb % 1000) * 1000};
+    return event_add(w->heartbeat, &tv);
 }
 
 static void worker_teardown(struct worker *w)
 {
     if (w->http)
         evhttp_free(w->http);
+    if (w->heartbeat)
+        event_free(w->heartbeat);
+    if (w->db_read_pool)
+        db_pool_free(w->db_read_pool);
+    w->db_read = NULL;
     if (w->db)
         db_pool_free(w->db);
     catalog_free(w->catalog);
@@ -237,6 +403,7 @@ static void worker_teardown(struct worker *w)
         event_free(w->drain_timer);
     if (w->base)
         event_base_free(w->base);
+    worker_metrics_free(&w->metrics);
 }
 
 static void *worker_run(void *arg)
@@ -250,11 +417,58 @@ struct main_loop {
     struct server *server;
     struct event_base *base;
     bool stopping;
+    struct event *watchdog;   /* owned: WATCHDOG=1 at half $WATCHDOG_USEC */
+    int64_t stale_after_ms;   /* a worker whose heartbeat is older is not answering */
+    int stale_worker;         /* the worker last reported stale, or -1 */
 };
+
+/* $WATCHDOG_USEC when the watchdog is meant for this process (WATCHDOG_PID unset or ours), else 0. */
+static uint64_t watchdog_usec(void)
+{
+    const char *usec = getenv("WATCHDOG_USEC");
+    const char *pid = getenv("WATCHDOG_PID");
+    if (!usec || !*usec)
+        return 0;
+    if (pid && *pid && strtol(pid, NULL, 10) != (long)getpid())
+        return 0;
+    char *end;
+    unsigned long long v = strtoull(usec, &end, 10);
+    return *end ? 0 : (uint64_t)v;
+}
+
+/* Pings systemd's watchdog only while every worker loop has run its heartbeat lately: a loop that
+ * is stuck (a blocking call, a livelock) gets the service restarted by systemd. */
+static void watchdog_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct main_loop *m = arg;
+    int64_t now = metrics_now_ms();
+    for (int i = 0; i < m->server->nworkers; i++) {
+        int64_t beat = atomic_load_explicit(&m->server->workers[i].metrics.heartbeat_ms,
+                                            memory_order_relaxed);
+        if (now - beat > m->stale_after_ms) {
+            if (m->stale_worker != i)
+                log_error("watchdog: worker %d has not answered for %lld ms; not telling systemd "
+                          "we are alive",
+                          i, (long long)(now - beat));
+            m->stale_worker = i;
+            return;
+        }
+    }
+    if (m->stale_worker >= 0)
+        log_notice("watchdog: every worker answers again");
+    m->stale_worker = -1;
+    sd_notify_send("WATCHDOG=1");
+}
 
 static void reload(struct server *s)
 {
-    sd_notify_send("RELOADING=1");
+    /* MONOTONIC_USEC lets newer systemd (253+) match the reload to this signal; 252 ignores it. */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    char msg[96];
+    snprintf(msg, sizeof msg, "RELOADING=1\nMONOTONIC_USEC=%llu",
+             (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000);
+    sd_notify_send(msg);
     char err[512];
     SSL_CTX *ctx = tls_server_ctx_new(s->cfg->tls_cert, s->cfg->tls_key, s->cfg->tls_client_ca,
                                       err, sizeof err);
@@ -311,8 +525,9 @@ static void settings_from_config(struct app_settings *s, const struct config *cf
 
 int server_main(const struct config *cfg)
 {
-    struct server s = {.cfg = cfg, .listen_fd = -1};
-    struct main_loop m = {.server = &s};
+    struct server s = {.cfg = cfg, .listen_fd = -1, .started_unix = (long long)time(NULL)};
+    struct main_loop m = {.server = &s, .stale_worker = -1};
+    struct metrics_listener *metrics = NULL;
     struct event *signals[3] = {0};
     char err[512];
     int rc = 1, started = 0;
@@ -345,6 +560,15 @@ int server_main(const struct config *cfg)
     if (s.nworkers < 1)
         s.nworkers = 1;
     settings_from_config(&s.settings, cfg, s.nworkers);
+    /* Heartbeats every second, or faster under a short watchdog; a worker is stale after half the
+     * watchdog period (at least two missed heartbeats). */
+    uint64_t wd_usec = watchdog_usec();
+    s.heartbeat_interval_ms = 1000;
+    if (wd_usec && wd_usec / 4000 < 1000)
+        s.heartbeat_interval_ms = wd_usec / 4000 < 50 ? 50 : (int)(wd_usec / 4000);
+    m.stale_after_ms = wd_usec ? (int64_t)(wd_usec / 2000) : 0;
+    if (m.stale_after_ms < 2 * s.heartbeat_interval_ms)
+        m.stale_after_ms = 2 * s.heartbeat_interval_ms;
     s.limiter = rate_limiter_new(65536);
     if (!s.limiter)
         goto out;
@@ -366,6 +590,19 @@ int server_main(const struct config *cfg)
         if (!signals[i] || evsignal_add(signals[i], NULL) < 0)
             goto out;
     }
+    if (wd_usec) {
+        m.watchdog = event_new(m.base, -1, EV_PERSIST, watchdog_tick, &m);
+        struct timeval tv = {(time_t)(wd_usec / 2 / 1000000), (suseconds_t)(wd_usec / 2 % 1000000)};
+        if (!m.watchdog || event_add(m.watchdog, &tv) < 0)
+            goto out;
+    }
+    if (cfg->metrics_listen) {
+        metrics = metrics_listener_start(cfg->metrics_listen, &s, err, sizeof err);
+        if (!metrics) {
+            log_error("%s", err);
+            goto out;
+        }
+    }
     for (; started < s.nworkers; started++) {
         if (pthread_create(&s.workers[started].thread, NULL, worker_run, &s.workers[started])) {
             log_error("cannot start worker thread %d", started);
@@ -375,7 +612,14 @@ int server_main(const struct config *cfg)
     log_notice("trechterd %s serving https://%s with %d workers (TLS certificate expires in %d "
                "days)",
                TRECHTER_VERSION, cfg->listen, s.nworkers, tls_current_cert_days_left());
+    if (cfg->metrics_listen)
+        log_notice("metrics on http://%s/metrics", cfg->metrics_listen);
+    if (wd_usec)
+        log_notice("systemd watchdog: pinging every %llu ms while every worker answers",
+                   (unsigned long long)(wd_usec / 2000));
     sd_notify_send("READY=1");
+    if (wd_usec)
+        watchdog_tick(-1, 0, &m);
     event_base_dispatch(m.base);
     rc = 0;
 out:
@@ -388,6 +632,9 @@ out:
     }
     for (int i = 0; i < started; i++)
         pthread_join(s.workers[i].thread, NULL);
+    metrics_listener_stop(metrics);
+    if (m.watchdog)
+        event_free(m.watchdog);
     for (int i = 0; s.workers && i < s.nworkers; i++)
         worker_teardown(&s.workers[i]);
     for (int i = 0; i < 3; i++)

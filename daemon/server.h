@@ -59,6 +59,7 @@ struct worker {
     char read_fence[32];                /* primary WAL position the standby must pass ("" none) */
     bool read_probe_running;            /* a lag or fence probe is in flight; loop-local */
     bool fence_probe_running;
+    bool read_logged_standby;           /* the last logged routing of aggregate reads */
     int64_t next_read_probe_ms;
     struct worker_metrics metrics;      /* written by this worker only; read by /metrics */
     int open_connections;               /* loop-local */
