@@ -302,9 +302,14 @@ int config_parse_text(struct config *cfg, const char *text, const char *filename
         memcpy(line, p, len);
         line[len] = '\0';
         p = nl ? nl + 1 : p + len;
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = '\0';
+        /* A comment starts with '#' at the start of a line or after a blank, so that a value
+         * may hold '#' (a password in a conninfo, say): "db = password=a#b # primary". */
+        for (char *h = line; (h = strchr(h, '#')) != NULL; h++) {
+            if (h == line || h[-1] == ' ' || h[-1] == '\t') {
+                *h = '\0';
+                break;
+            }
+        }
         char *l = trim(line);
         if (*l == '\0')
             continue;
