@@ -13,33 +13,26 @@
 #include "api/db_reply.h"
 #include "api/handlers.h"
 #include "api/period.h"
+#include "api/read_query.h"
 #include "api/request.h"
 #include "daemon/db_pool.h"
 #include "daemon/server.h"
-
-enum { MAX_PERIODS = 200, MAX_REGIONS = 400 };
 
 static const char aggregate_sql[] =
     "SELECT period, region_code, region_name, expected, submitted, all_raw, stage, category,"
     "       reporting, n, k, population, population_year, population_missing"
     "  FROM aggregate_funnels($1, $2::text[], $3::text[], $4, $5::text[], $6::boolean)";
-static const char set_exists_sql[] = "SELECT 1 FROM region_sets WHERE key = $1";
 static const char completeness_sql[] = "SELECT completeness($1, $2, $3::text[])";
 
 enum read_kind { READ_FUNNELS, READ_COMPARISONS, READ_COMPLETENESS };
 
 struct read_call {
     enum read_kind kind;
-    char region_set[64];
-    char *periods;        /* owned: PostgreSQL array literal {2026-Q1,2026-Q2} */
-    char first_period[8];
-    char *regions;        /* owned: array literal, or NULL for all */
+    struct read_query q;
     char dimension[CATALOG_MAX_KEY + 1]; /* breakdown, "" for none */
     char stage[CATALOG_MAX_KEY + 1];     /* comparisons */
     enum compare_metric metric;
-    bool current_boundaries;
-    bool csv, excel;
-    json_t *rows;         /* owned: comparisons keep the set's rows while the nation is read */
+    json_t *rows; /* owned: comparisons keep the set's rows while the nation is read */
 };
 
 static void read_call_free(void *p)
@@ -47,158 +40,12 @@ static void read_call_free(void *p)
     struct read_call *c = p;
     if (!c)
         return;
-    free(c->periods);
-    free(c->regions);
+    read_query_clear(&c->q);
     json_decref(c->rows);
     free(c);
 }
 
-/* Every query parameter must be one the endpoint knows: a misspelt filter must not silently widen
- * an answer. */
-static void check_known_params(struct request *r, const char *const *known, struct violations *v)
-{
-    if (!r->query)
-        return;
-    for (struct evkeyval *kv = r->query->tqh_first; kv; kv = kv->next.tqe_next) {
-        bool ok = false;
-        for (const char *const *k = known; *k; k++)
-            ok |= strcmp(kv->key, *k) == 0;
-        if (!ok)
-            violations_add(v, IN_QUERY, kv->key, "unknown-parameter",
-                           "This endpoint has no query parameter '%.60s'.", kv->key);
-    }
-}
-
-static bool key_shape_ok(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > max)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-              ch == '-' || ch == '_' || ch == '.'))
-            return false;
-    }
-    return true;
-}
-
-/* Builds "{a,b,c}" from values that passed key_shape_ok (no quoting needed). */
-static int append_array_item(char **arr, const char *item)
-{
-    size_t old = *arr ? strlen(*arr) : 0, add = strlen(item) + 2;
-    char *grown = realloc(*arr, old + add + 2);
-    if (!grown)
-        return -1;
-    if (old == 0) {
-        snprintf(grown, add + 2, "{%s}", item);
-    } else {
-        grown[old - 1] = ','; /* replace the closing brace */
-        snprintf(grown + old, add, "%s}", item);
-    }
-    *arr = grown;
-    return 0;
-}
-
-static void parse_regions(struct request *r, struct read_call *c, struct violations *v)
-{
-    int count = 0;
-    if (!r->query)
-        return;
-    for (struct evkeyval *kv = r->query->tqh_first; kv; kv = kv->next.tqe_next) {
-        if (strcmp(kv->key, "region") != 0)
-            continue;
-        char *copy = strdup(kv->value), *save = NULL;
-        for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
-            if (!key_shape_ok(t, 32)) {
-                violations_add(v, IN_QUERY, "region", "invalid", "'%.40s' is not a region code.",
-                               t);
-            } else if (++count > MAX_REGIONS || append_array_item(&c->regions, t) < 0) {
-                violations_add(v, IN_QUERY, "region", "too-many", "At most %d regions.",
-                               MAX_REGIONS);
-                break;
-            }
-        }
-        free(copy);
-    }
-}
-
-static void parse_periods(struct request *r, struct read_call *c, struct violations *v)
-{
-    const char *period = request_query(r, "period");
-    const char *from = request_query(r, "from"), *to = request_query(r, "to");
-    struct period a, b;
-    if (period && (from || to)) {
-        violations_add(v, IN_QUERY, "period", "conflict", "Give period, or from and to, not both.");
-        return;
-    }
-    if (period) {
-        if (period_parse(period, &a) < 0) {
-            violations_add(v, IN_QUERY, "period", "malformed-period",
-                           "A period is a quarter written 2026-Q2.");
-            return;
-        }
-        b = a;
-    } else if (from && to && c->kind != READ_COMPLETENESS && c->kind != READ_COMPARISONS) {
-        bool ok = true;
-        if (period_parse(from, &a) < 0) {
-            violations_add(v, IN_QUERY, "from", "malformed-period",
-                           "A period is a quarter written 2026-Q2.");
-            ok = false;
-        }
-        if (period_parse(to, &b) < 0) {
-            violations_add(v, IN_QUERY, "to", "malformed-period",
-                           "A period is a quarter written 2026-Q2.");
-            ok = false;
-        }
-        if (!ok)
-            return;
-        if (period_compare(a, b) > 0) {
-            violations_add(v, IN_QUERY, "from", "invalid", "from comes after to.");
-            return;
-        }
-    } else {
-        violations_add(v, IN_QUERY, "period", "required",
-                       c->kind == READ_FUNNELS ? "Give period=2026-Q2, or from and to for a series."
-                                               : "Give period=2026-Q2.");
-        return;
-    }
-    period_format(a, c->first_period);
-    int n = 0;
-    for (struct period p = a; period_compare(p, b) <= 0; p.quarter == 4 ? (p.year++, p.quarter = 1)
-                                                                          : p.quarter++) {
-        char text[8];
-        period_format(p, text);
-        if (++n > MAX_PERIODS) {
-            violations_add(v, IN_QUERY, "to", "too-many", "A series spans at most %d quarters.",
-                           MAX_PERIODS);
-            return;
-        }
-        if (append_array_item(&c->periods, text) < 0)
-            return;
-    }
-}
-
-static void parse_format(struct request *r, struct read_call *c, struct violations *v)
-{
-    const char *format = request_query(r, "format");
-    const char *accept = request_header(r, "Accept");
-    if (format && strcmp(format, "csv") == 0)
-        c->csv = true;
-    else if (format && strcmp(format, "json") != 0)
-        violations_add(v, IN_QUERY, "format", "invalid", "format is json or csv.");
-    else if (!format && accept && strstr(accept, "text/csv"))
-        c->csv = true;
-    const char *delim = request_query(r, "delimiter");
-    if (delim && strcmp(delim, "semicolon") == 0)
-        c->excel = true;
-    else if (delim && strcmp(delim, "comma") != 0)
-        violations_add(v, IN_QUERY, "delimiter", "invalid", "delimiter is comma or semicolon.");
-    if (c->excel)
-        c->csv = true;
-}
-
-/* Parses what all three endpoints share; answers 400 itself and returns NULL. */
+/* Parses the query; answers 400 itself and returns NULL. */
 static struct read_call *begin(struct request *r, enum read_kind kind, const char *const *known)
 {
     struct read_call *c = calloc(1, sizeof *c);
@@ -211,24 +58,10 @@ static struct read_call *begin(struct request *r, enum read_kind kind, const cha
     c->kind = kind;
     struct violations v;
     violations_init(&v);
-    check_known_params(r, known, &v);
-    const char *set = request_query(r, "regionSet");
-    if (!set)
-        set = "nation";
-    if (!key_shape_ok(set, 63))
-        violations_add(&v, IN_QUERY, "regionSet", "invalid", "'%.40s' is not a region set key.",
-                       set);
-    else
-        snprintf(c->region_set, sizeof c->region_set, "%s", set);
-    parse_periods(r, c, &v);
-    parse_regions(r, c, &v);
-    parse_format(r, c, &v);
-    const char *boundaries = request_query(r, "boundaries");
-    if (boundaries && strcmp(boundaries, "current") == 0)
-        c->current_boundaries = true;
-    else if (boundaries && strcmp(boundaries, "historical") != 0)
-        violations_add(&v, IN_QUERY, "boundaries", "invalid",
-                       "boundaries is historical (as submitted, the default) or current.");
+    unsigned flags = kind == READ_FUNNELS ? RQ_SERIES | RQ_BOUNDARIES
+                     : kind == READ_COMPARISONS ? RQ_BOUNDARIES
+                                                : 0;
+    read_query_parse(r, flags, known, &c->q, &v);
     if (violations_count(&v)) {
         reply_problem(r, 400, "invalid-input", "The query is invalid; see errors.", &v);
         violations_clear(&v);
@@ -299,42 +132,6 @@ static bool any_protected(const json_t *rows)
     return false;
 }
 
-static void reply_csv(struct request *r, char *text, const char *name)
-{
-    if (!text) {
-        reply_unavailable(r, "Out of memory.");
-        return;
-    }
-    char disposition[96];
-    snprintf(disposition, sizeof disposition, "attachment; filename=\"%s.csv\"", name);
-    request_add_header(r, "Content-Disposition", disposition);
-    reply_body(r, 200, "text/csv; charset=utf-8", text, strlen(text));
-    free(text);
-}
-
-static void set_done(void *arg, enum db_status status, const PGresult *res)
-{
-    struct request *r = arg;
-    if (status != DB_OK) {
-        reply_db_failure(r, status, res);
-        return;
-    }
-    if (PQntuples(res) == 0)
-        reply_problem(r, 404, "not-found", "There is no region set with this key.", NULL);
-    else
-        reply_problem(r, 404, "not-found", "None of the regions asked for is in this region set.",
-                      NULL);
-}
-
-/* No region rows at all: an unknown set or unknown regions (404), told apart by one lookup. */
-static void reply_no_regions(struct request *r)
-{
-    struct read_call *c = r->handler_state;
-    const char *params[] = {c->region_set};
-    if (db_pool_query(r->worker->db, set_exists_sql, 1, params, set_done, r) < 0)
-        reply_unavailable(r, "The server is shutting down.");
-}
-
 static void send_aggregate(struct request *r, const char *set, const char *regions,
                            db_done_fn done);
 
@@ -354,11 +151,11 @@ static void compare_national_done(void *arg, enum db_status status, const PGresu
     agg_regions_free(regions, n);
     json_t *result = aggregate_compare(c->rows, json_array_get(national, 0), c->stage, c->metric);
     json_decref(national);
-    json_object_set_new(result, "regionSet", json_string(c->region_set));
-    json_object_set_new(result, "period", json_string(c->first_period));
+    json_object_set_new(result, "regionSet", json_string(c->q.region_set));
+    json_object_set_new(result, "period", json_string(c->q.first_period));
     json_object_set_new(result, "protected", json_boolean(any_protected(c->rows)));
-    if (c->csv) {
-        char *text = aggregate_compare_csv(result, c->excel);
+    if (c->q.csv) {
+        char *text = aggregate_compare_csv(result, c->q.excel);
         json_decref(result);
         reply_csv(r, text, "comparisons");
         return;
@@ -382,7 +179,7 @@ static void aggregate_done(void *arg, enum db_status status, const PGresult *res
     }
     if (n == 0) {
         agg_regions_free(regions, n);
-        reply_no_regions(r);
+        reply_no_regions(r, c->q.region_set);
         return;
     }
     struct sdc_params sdc = sdc_of(r);
@@ -394,13 +191,13 @@ static void aggregate_done(void *arg, enum db_status status, const PGresult *res
         send_aggregate(r, "nation", NULL, compare_national_done);
         return;
     }
-    if (c->csv) {
-        char *text = aggregate_funnels_csv(rows, c->dimension, c->excel);
+    if (c->q.csv) {
+        char *text = aggregate_funnels_csv(rows, c->dimension, c->q.excel);
         json_decref(rows);
         reply_csv(r, text, "funnels");
         return;
     }
-    json_t *body = json_pack("{s:s, s:b}", "regionSet", c->region_set, "protected",
+    json_t *body = json_pack("{s:s, s:b}", "regionSet", c->q.region_set, "protected",
                              any_protected(rows));
     if (c->dimension[0])
         json_object_set_new(body, "breakdown", json_string(c->dimension));
@@ -413,11 +210,11 @@ static void send_aggregate(struct request *r, const char *set, const char *regio
 {
     struct read_call *c = r->handler_state;
     const char *params[6] = {set,
-                             c->periods,
+                             c->q.periods,
                              regions,
                              c->dimension[0] && done == aggregate_done ? c->dimension : "total",
                              NULL,
-                             c->current_boundaries ? "true" : "false"};
+                             c->q.current_boundaries ? "true" : "false"};
     char *raw_codes = NULL;
     if (r->principal.role == ROLE_MUNICIPALITY) {
         size_t len = strlen(r->principal.codes) + 3;
@@ -466,7 +263,7 @@ static void funnels_with_catalog(struct request *r)
         return;
     }
     violations_clear(&v);
-    send_aggregate(r, c->region_set, c->regions, aggregate_done);
+    send_aggregate(r, c->q.region_set, c->q.regions, aggregate_done);
 }
 
 void handle_funnels(struct request *r)
@@ -497,14 +294,14 @@ static void completeness_done(void *arg, enum db_status status, const PGresult *
     json_t *rows = json_object_get(body, "rows");
     if (json_array_size(rows) == 0) {
         json_decref(body);
-        reply_no_regions(r);
+        reply_no_regions(r, c->q.region_set);
         return;
     }
-    if (!c->csv) {
+    if (!c->q.csv) {
         reply_json(r, 200, body);
         return;
     }
-    char *text = aggregate_completeness_csv(body, c->excel);
+    char *text = aggregate_completeness_csv(body, c->q.excel);
     json_decref(body);
     reply_csv(r, text, "completeness");
 }
@@ -518,7 +315,7 @@ void handle_completeness(struct request *r)
     struct read_call *c = begin(r, READ_COMPLETENESS, known);
     if (!c)
         return;
-    const char *params[] = {c->region_set, c->first_period, c->regions};
+    const char *params[] = {c->q.region_set, c->q.first_period, c->q.regions};
     if (db_pool_query(r->worker->db, completeness_sql, 3, params, completeness_done, r) < 0)
         reply_unavailable(r, "The server is shutting down.");
 }

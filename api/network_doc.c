@@ -167,7 +167,8 @@ static void decode_approach(struct checker *ck, const json_t *approach, struct n
     period_last_day(ck->period, &ly, &lm, &ld);
     const char *key;
     json_t *value;
-    json_object_foreach((json_t *)approach, key, value) {
+    json_object_foreach((json_t *)approach, key, value)
+    {
         char *p = funnel_pointer_join("/approach", key);
         int f = field_index(key);
         if (f < 0) {
@@ -199,8 +200,8 @@ static void decode_approach(struct checker *ck, const json_t *approach, struct n
         } else if (problem) {
             report(ck, p, problem, "a date is written YYYY-MM-DD and is a real calendar day");
         } else if (fields[f].type == NETWORK_DATE && n > date_number(ly, lm, ld)) {
-            report(ck, p, "date-after-period",
-                   "%s is after the period's last day, %04d-%02d-%02d", fields[f].name, ly, lm, ld);
+            report(ck, p, "date-after-period", "%s is after the period's last day, %04d-%02d-%02d",
+                   fields[f].name, ly, lm, ld);
         } else {
             a->known[f] = true;
             a->value[f] = n;
@@ -224,7 +225,8 @@ static void decode_choices(struct checker *ck, const json_t *obj, const char *po
     list_text(choices, options, sizeof options);
     const char *key;
     json_t *value;
-    json_object_foreach((json_t *)obj, key, value) {
+    json_object_foreach((json_t *)obj, key, value)
+    {
         char *p = funnel_pointer_join(pointer, key);
         int k = catalog_list_index(keys, key);
         int c = json_is_string(value) ? catalog_list_index(choices, json_string_value(value)) : -1;
@@ -269,7 +271,8 @@ int network_decode(const char *body, size_t len, const struct catalog *cat, stru
     }
     const char *key;
     json_t *value;
-    json_object_foreach(root, key, value) {
+    json_object_foreach(root, key, value)
+    {
         if (strcmp(key, "partners") == 0) {
             decode_choices(&ck, value, "/partners", &cat->partner_types, &cat->partner_statuses,
                            "partner type", "partner status", "unknown-partner-type",
@@ -279,8 +282,7 @@ int network_decode(const char *body, size_t len, const struct catalog *cat, stru
         } else if (strcmp(key, "prevention") == 0) {
             decode_choices(&ck, value, "/prevention", &cat->prevention_points,
                            &cat->prevention_states, "prevention point", "prevention state",
-                           "unknown-prevention-point", "unknown-prevention-state",
-                           out->prevention);
+                           "unknown-prevention-point", "unknown-prevention-state", out->prevention);
         } else {
             char *p = funnel_pointer_join("", key);
             report(&ck, p, "unknown-field",
@@ -355,7 +357,7 @@ static enum step_state within(const struct network_approach *a, enum network_fie
     network_months_before(ly, lm, ld, months, &sy, &sm, &sd);
     long long day = number_to_days(a->value[f]);
     return day >= date_to_days(sy, sm, sd) && day <= date_to_days(ly, lm, ld) ? STEP_MET
-                                                                             : STEP_NOT_MET;
+                                                                              : STEP_NOT_MET;
 }
 
 static enum step_state at_least(const struct network_approach *a, enum network_field f, int min)
@@ -497,6 +499,5 @@ json_t *network_tally_json(const struct network_tally *t, const struct catalog *
                      t->expected, "stepsMet", met, "steps", steps, "partners",
                      choices_json(t->partners, &cat->partner_types, &cat->partner_statuses),
                      "prevention",
-                     choices_json(t->prevention, &cat->prevention_points,
-                                  &cat->prevention_states));
+                     choices_json(t->prevention, &cat->prevention_points, &cat->prevention_states));
 }

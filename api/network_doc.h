@@ -126,7 +126,8 @@ void network_steps_eval(const struct network_approach *a, struct period period,
 json_t *network_steps_json(const struct network_steps *s);
 
 /* Decodes a stored "approach" object leniently: valid fields are set, anything else is left not
- * known (stored documents were validated when written). NULL or a non-object gives nothing known. */
+ * known (stored documents were validated when written). NULL or a non-object gives nothing known.
+ */
 void network_approach_from_json(const json_t *approach, struct network_approach *out);
 
 /* Adds "steps", "stepsMet" and "stepsKnown" to a network answer (a stored document with its
@@ -150,8 +151,8 @@ struct network_tally {
 void network_tally_reset(struct network_tally *t);
 
 /* Adds one municipality of the region: `content` is its stored network document, or NULL when it
- * submitted none for the period (counted in `expected` only). A stored value the catalogue no longer
- * knows counts as notKnown. */
+ * submitted none for the period (counted in `expected` only). A stored value the catalogue no
+ * longer knows counts as notKnown. */
 void network_tally_add(struct network_tally *t, const json_t *content, const struct catalog *cat,
                        struct period period);
 

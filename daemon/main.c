@@ -9,6 +9,7 @@
 #include "daemon/log.h"
 #include "daemon/migrate.h"
 #include "daemon/rekey.h"
+#include "daemon/retention.h"
 #include "daemon/server.h"
 #include "daemon/token_admin.h"
 
@@ -27,6 +28,7 @@ static void usage(FILE *out)
             "  token create|list|revoke ...      manage API tokens (trechterd token --help)\n"
             "  load KIND ... FILE                load geography, populations (load --help)\n"
             "  rekey --sdc-secret-file FILE      recompute every stored cell key (rekey --help)\n"
+            "  audit-retention --config FILE     forget old audit client addresses\n"
             "  --version                         print the version\n"
             "  --help                            print this help\n"
             "\n"
@@ -167,6 +169,8 @@ int main(int argc, char **argv)
         return loaders_main(argc - 1, argv + 1);
     if (strcmp(cmd, "rekey") == 0)
         return rekey_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "audit-retention") == 0)
+        return retention_main(argc - 1, argv + 1);
     fprintf(stderr, "trechterd: unknown command '%s'\n\n", cmd);
     usage(stderr);
     return 2;

@@ -160,13 +160,17 @@ export function lineChart(xLabels, series, opts) {
 export function heatmap(rowLabels, colLabels, cells, opts) {
   const labelW = opts.labelWidth || 230;
   const cw = opts.cellWidth || 84, ch = opts.cellHeight || 30;
-  const top = opts.headerHeight || 90;
+  const top = opts.headerHeight || 60;
   const width = labelW + colLabels.length * cw + 10;
   const height = top + rowLabels.length * ch + 10;
   const svg = chartRoot(width, height, opts.title, opts.desc, 'heatmap');
   colLabels.forEach((lab, c) => {
+    // column headings wrapped onto up to three lines, bottom-aligned above the cells
+    const lines = wrap(lab, Math.floor(cw / 7.2));
     const cx = labelW + c * cw + cw / 2;
-    svg.append(s('text', { x: cx, y: top - 8, class: 'col-label', transform: `rotate(-35 ${cx} ${top - 8})`, text: lab }));
+    const text = s('text', { x: cx, y: top - 8 - (lines.length - 1) * 15, 'text-anchor': 'middle', class: 'col-label' });
+    lines.forEach((ln, i) => text.append(s('tspan', { x: cx, dy: i ? 15 : 0, text: ln })));
+    svg.append(text);
   });
   rowLabels.forEach((lab, r) => {
     const y = top + r * ch;
@@ -224,4 +228,22 @@ export function stackedBars(rows, parts, opts) {
     svg.append(g);
   });
   return svg;
+}
+
+/** Splits text into lines of at most about `max` characters, at spaces, hyphens and soft hyphens. */
+export function wrap(text, max) {
+  const SHY = '\u00ad';
+  const words = text.replace(/-/g, '- ').replace(/\u00ad/g, `${SHY} `).split(/\s+/).filter(Boolean);
+  const lines = [];
+  let cur = '';
+  for (const w of words) {
+    const glue = cur.endsWith('-') || cur.endsWith(SHY);
+    const joined = cur ? (glue ? cur + w : `${cur} ${w}`) : w;
+    if (cur && joined.replace(/\u00ad/g, '').length > max) {
+      lines.push(cur.endsWith(SHY) ? `${cur.slice(0, -1)}-` : cur);
+      cur = w;
+    } else cur = joined;
+  }
+  if (cur) lines.push(cur);
+  return lines.slice(0, 3).map((l) => l.replace(/\u00ad/g, ''));
 }

@@ -95,8 +95,8 @@ const STRINGS = {
     reporting: 'Leverden',
     expected: 'Verwacht',
     steps: {
-      socialMap: 'Sociale kaart actueel', partnerMeeting: 'Partnerbijeenkomst', coordinator: 'Kartrekker',
-      training: 'Deskundigheids­bevordering', networkMeetings: 'Netwerk­bijeenkomsten', newsletter: 'Nieuwsbrief',
+      socialMap: 'Sociale kaart actueel', partnerMeeting: 'Partner\u00adbijeenkomst', coordinator: 'Kartrekker',
+      training: 'Deskundigheids\u00adbevordering', networkMeetings: 'Netwerk\u00adbijeenkomsten', newsletter: 'Nieuwsbrief',
       alderman: 'Wethouder betrokken', annualReportPlan: 'Jaarverslag en -plan',
     },
     partnerStatus: { committed: 'Convenant getekend', engaged: 'Neemt deel', mapped: 'Op de sociale kaart', absent: 'Ontbreekt', notKnown: 'Niet bekend' },

@@ -43,7 +43,7 @@ export function regionPicker(ctx, regions, { key = 'region', allLabel, text = t(
 }
 
 export function regionsPicker(ctx, regions) {
-  return select({ name: 'regions', labelText: t('regions'), multiple: true, size: 7, help: t('regionsHelp'),
+  return select({ name: 'regions', labelText: t('regions'), multiple: true, size: 5, help: t('regionsHelp'),
     value: ctx.state.regions, options: regions.map((r) => ({ value: r.code, label: `${r.name} (${r.code})` })),
     onChange: (v) => ctx.update({ regions: v }) });
 }

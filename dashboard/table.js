@@ -33,7 +33,8 @@ export function toCsv(dataset, profile = 'comma') {
   const quote = (v) => {
     let str = v == null ? '' : String(v);
     if (typeof v === 'number' && profile === 'semicolon') str = str.replace('.', ',');
-    return /[",;\r\n]/.test(str) || str !== str.trim() ? `"${str.replace(/"/g, '""')}"` : str;
+    const special = str.includes(sep) || /["\r\n]/.test(str) || str !== str.trim();
+    return special ? `"${str.replace(/"/g, '""')}"` : str;
   };
   const lines = [dataset.columns.map((c) => quote(c.label)).join(sep)];
   for (const row of dataset.rows) {

@@ -52,7 +52,7 @@ export async function render(root, ctx) {
 }
 
 function funnelChart(row, stages, metric) {
-  const width = 900, labelW = 200, valueW = 230, bh = 44, gap = 34, top = 10;
+  const width = 900, labelW = 170, valueW = 230, bh = 36, gap = 28, top = 10;
   const plotW = width - labelW - valueW;
   const cx = labelW + plotW / 2;
   const height = top + stages.length * (bh + gap) - gap + 10;

@@ -56,3 +56,14 @@ export function stateText(stage) {
   if (stage.withheld) return t('states.withheld');
   return t(`states.${stage.state}`) || stage.state;
 }
+
+/** A second table of a view with its own CSV buttons (for views showing two charts). */
+export function extraTable(ds, filename, name) {
+  const btn = (profile, text) => h('button', { type: 'button', class: 'secondary', dataset: { csv: `${name}-${profile}` },
+    onclick: () => download(filename, toCsv(ds, profile)) }, text);
+  return h('details', { class: 'table-details', open: true }, [
+    h('summary', { text: ds.caption }),
+    h('div', { class: 'csv-buttons inline' }, [btn('comma', t('csv')), btn('semicolon', t('csvExcel'))]),
+    renderTable(ds, { name }),
+  ]);
+}

@@ -341,14 +341,16 @@ static struct expect expect_of(const unsigned char *secret, size_t slen, int reg
         uint32_t k;
         if (!dim) {
             n = m->total[stage];
-            k = cell_key(secret, slen, m->code, "2015-Q1", STAGE[stage], "total", "", n);
+            k = secret ? cell_key(secret, slen, m->code, "2015-Q1", STAGE[stage], "total", "", n)
+                       : 0;
         } else {
             if (!gives_dimension(stage, dim))
                 continue;
             size_t nc;
             const char *const *cats = categories_of(dim, &nc);
             n = category_count(m, stage, dim, cat);
-            k = cell_key(secret, slen, m->code, "2015-Q1", STAGE[stage], dim, cats[cat], n);
+            k = secret ? cell_key(secret, slen, m->code, "2015-Q1", STAGE[stage], dim, cats[cat], n)
+                       : 0;
         }
         e.n += n;
         e.k = cell_key_sum(e.k, k);
@@ -890,7 +892,7 @@ Test(monitoring, per10k_divides_by_the_population_of_the_municipalities_that_gav
             json_t *fp = json_object_get(f, "fromPrevious");
             if (p.reporting == 0 || p.n == 0)
                 cr_assert(json_is_null(fp), "%s %s fromPrevious", REGION[g], STAGE[s]);
-            else
+            else if (p.reporting == e.reporting) /* the same municipalities gave both */
                 cr_assert_float_eq(json_number_value(fp),
                                    round((double)e.n / (double)p.n * 100) / 100, 1e-9,
                                    "%s %s fromPrevious", REGION[g], STAGE[s]);

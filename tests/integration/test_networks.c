@@ -22,7 +22,8 @@
 static const char *token(const char *key)
 {
     const char *t = getenv(key);
-    cr_assert(t != NULL && *t != '\0', "%s is empty: tests/harness/env-up could not create it", key);
+    cr_assert(t != NULL && *t != '\0', "%s is empty: tests/harness/env-up could not create it",
+              key);
     return t;
 }
 
@@ -154,7 +155,8 @@ static json_t *find_error(json_t *problem, const char *in, const char *where, co
 {
     size_t i;
     json_t *e;
-    json_array_foreach(json_object_get(problem, "errors"), i, e) {
+    json_array_foreach(json_object_get(problem, "errors"), i, e)
+    {
         const char *ein = str_of(e, "in"), *ecode = str_of(e, "code");
         const char *ewhere = str_of(e, strcmp(in, "body") == 0 ? "pointer" : "name");
         if (ein && ecode && strcmp(ein, in) == 0 && strcmp(ecode, code) == 0 && ewhere &&
@@ -212,8 +214,8 @@ Test(networks, create_unchanged_update_and_history, .timeout = 60)
     expect_status(r, 201, "first PUT");
     expect_network(r, "GM0344", "2020-Q2", 1, 8, 8, "first PUT");
     const char *loc = http_header(r, "Location");
-    cr_assert(loc && strcmp(loc, "/v1/municipalities/GM0344/networks/2020-Q2") == 0,
-              "Location %s", loc ? loc : "(none)");
+    cr_assert(loc && strcmp(loc, "/v1/municipalities/GM0344/networks/2020-Q2") == 0, "Location %s",
+              loc ? loc : "(none)");
     cr_assert_str_eq(str_of(json_object_get(r->json, "partners"), "veiligThuis"), "committed");
     cr_assert_eq(int_of(json_object_get(r->json, "approach"), "trainingsThisYear"), 2);
     cr_assert_str_eq(str_of(json_object_get(r->json, "prevention"), "onlineAttention"),
@@ -305,8 +307,8 @@ Test(networks, if_match, .timeout = 60)
 /* GM0402 2020-Q1 */
 Test(networks, dry_run_writes_nothing, .timeout = 60)
 {
-    struct http_response *r = put_network(RAPPORTEUR, "GM0402", "2020-Q1", "?dryRun=true",
-                                          FULL, NULL);
+    struct http_response *r =
+        put_network(RAPPORTEUR, "GM0402", "2020-Q1", "?dryRun=true", FULL, NULL);
     expect_status(r, 201, "dry-run PUT");
     cr_assert(json_is_true(json_object_get(r->json, "dryRun")), "no dryRun: %.*s", BODY(r));
     /* 2020-Q1 ends 2020-03-31: the social map (2020-03-01) and alderman (2019-11-20) count. */
@@ -373,8 +375,7 @@ Test(validation, every_code_with_its_pointer, .timeout = 60)
         {"{\"partners\": {\"veiligThuis\": \"mapped\", \"veiligThuis\": \"mapped\"}}",
          "/partners/veiligThuis", "duplicate-key"},
         {"{\"contactPerson\": \"Jan Jansen\"}", "/contactPerson", "unknown-field"},
-        {"{\"partners\": {\"dentist\": \"mapped\"}}", "/partners/dentist",
-         "unknown-partner-type"},
+        {"{\"partners\": {\"dentist\": \"mapped\"}}", "/partners/dentist", "unknown-partner-type"},
         {"{\"partners\": {\"veiligThuis\": \"friends\"}}", "/partners/veiligThuis",
          "unknown-partner-status"},
         {"{\"approach\": {\"coordinatorName\": \"Piet\"}}", "/approach/coordinatorName",
@@ -387,14 +388,13 @@ Test(validation, every_code_with_its_pointer, .timeout = 60)
          "type"},
         {"{\"approach\": {\"trainingsThisYear\": 1.5}}", "/approach/trainingsThisYear",
          "not-integer"},
-        {"{\"approach\": {\"trainingsThisYear\": -3}}", "/approach/trainingsThisYear",
-         "negative"},
-        {"{\"approach\": {\"networkMeetingsThisYear\": 1001}}",
-         "/approach/networkMeetingsThisYear", "too-large"},
-        {"{\"approach\": {\"socialMapUpdatedOn\": \"2019-02-29\"}}",
-         "/approach/socialMapUpdatedOn", "malformed-date"},
-        {"{\"approach\": {\"aldermanInvolvedOn\": \"2020-04-01\"}}",
-         "/approach/aldermanInvolvedOn", "date-after-period"},
+        {"{\"approach\": {\"trainingsThisYear\": -3}}", "/approach/trainingsThisYear", "negative"},
+        {"{\"approach\": {\"networkMeetingsThisYear\": 1001}}", "/approach/networkMeetingsThisYear",
+         "too-large"},
+        {"{\"approach\": {\"socialMapUpdatedOn\": \"2019-02-29\"}}", "/approach/socialMapUpdatedOn",
+         "malformed-date"},
+        {"{\"approach\": {\"aldermanInvolvedOn\": \"2020-04-01\"}}", "/approach/aldermanInvolvedOn",
+         "date-after-period"},
         {"{\"partners\": []}", "/partners", "type"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -537,7 +537,8 @@ Test(access, matrix_and_delete, .timeout = 60)
     http_response_free(r);
 }
 
-/* ---- /v1/networks and /v1/completeness: Flevoland (VR25) in 2021-Q1, counted by hand ----------- */
+/* ---- /v1/networks and /v1/completeness: Flevoland (VR25) in 2021-Q1, counted by hand -----------
+ */
 
 /* 2021-Q1 ends 2021-03-31: the social map counts from 2020-03-31, the alderman from 2019-03-31. */
 static const struct {
@@ -601,9 +602,9 @@ static void push_flevoland(void)
 Test(aggregate, flevoland_counted_by_hand, .timeout = 60)
 {
     push_flevoland();
-    struct http_response *r = req(
-        "GET", "/v1/networks?period=2021-Q1&regionSet=safetyRegion&region=VR25",
-        token("TOKEN_ANALYST"), NULL, NULL, NULL);
+    struct http_response *r =
+        req("GET", "/v1/networks?period=2021-Q1&regionSet=safetyRegion&region=VR25",
+            token("TOKEN_ANALYST"), NULL, NULL, NULL);
     expect_status(r, 200, "/v1/networks VR25");
     cr_assert_str_eq(str_of(r->json, "regionSet"), "safetyRegion");
     json_t *rows = json_object_get(r->json, "rows");
@@ -667,8 +668,8 @@ Test(aggregate, flevoland_counted_by_hand, .timeout = 60)
     http_response_free(r);
 
     /* /v1/completeness counts the networks. */
-    r = req("GET", "/v1/completeness?period=2021-Q1&regionSet=safetyRegion&region=VR25",
-            RAPPORTEUR, NULL, NULL, NULL);
+    r = req("GET", "/v1/completeness?period=2021-Q1&regionSet=safetyRegion&region=VR25", RAPPORTEUR,
+            NULL, NULL, NULL);
     expect_status(r, 200, "/v1/completeness VR25");
     row = json_array_get(json_object_get(r->json, "rows"), 0);
     cr_assert_eq(int_of(row, "expected"), 6);
@@ -715,7 +716,8 @@ Test(aggregate, csv_parses, .timeout = 60)
     http_response_free(r);
 
     static const char *const accept_csv[] = {"Accept: text/csv", NULL};
-    r = req("GET", "/v1/networks?period=2021-Q1&regionSet=safetyRegion&region=VR25&delimiter=semicolon",
+    r = req("GET",
+            "/v1/networks?period=2021-Q1&regionSet=safetyRegion&region=VR25&delimiter=semicolon",
             token("TOKEN_ANALYST"), NULL, NULL, accept_csv);
     expect_status(r, 200, "Excel CSV");
     cr_assert(r->body_len > 3 && memcmp(r->body, "\xEF\xBB\xBF", 3) == 0, "no BOM");
@@ -738,8 +740,7 @@ Test(aggregate, query_errors, .timeout = 60)
     r = req("GET", "/v1/networks?period=2021-Q1&format=xml", RAPPORTEUR, NULL, NULL, NULL);
     expect_error(r, "query", "format", "invalid", "format=xml");
     http_response_free(r);
-    r = req("GET", "/v1/networks?period=2021-Q1&regionSet=nosuchset", RAPPORTEUR, NULL, NULL,
-            NULL);
+    r = req("GET", "/v1/networks?period=2021-Q1&regionSet=nosuchset", RAPPORTEUR, NULL, NULL, NULL);
     expect_problem(r, 404, "unknown region set");
     http_response_free(r);
     r = req("GET", "/v1/networks?period=2021-Q1&regionSet=safetyRegion&region=VR99", RAPPORTEUR,

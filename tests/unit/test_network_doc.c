@@ -81,20 +81,20 @@ static const char full_example[] =
     "              \"annualPlanPublished\": true, \"expertsByExperienceInvolved\": true},"
     " \"prevention\": {\"problemInsight\": \"done\", \"onlineAttention\": \"inProgress\"}}";
 
-/* ---- decoding and canonical text -------------------------------------------------------------- */
+/* ---- decoding and canonical text --------------------------------------------------------------
+ */
 
 Test(network_doc, design_example_is_valid_and_canonical)
 {
     char *text = canonical(full_example);
     cr_assert_str_eq(
-        text,
-        "{\"partners\":{\"policeVice\":\"engaged\",\"veiligThuis\":\"committed\","
-        "\"stiClinic\":\"absent\"},\"approach\":{\"socialMapUpdatedOn\":\"2026-03-01\","
-        "\"partnerMeetingHeld\":true,\"coordinatorAppointed\":true,\"trainingsThisYear\":2,"
-        "\"networkMeetingsThisYear\":3,\"newsletterIssuesThisYear\":4,"
-        "\"aldermanInvolvedOn\":\"2025-11-20\",\"annualReportPublished\":true,"
-        "\"annualPlanPublished\":true,\"expertsByExperienceInvolved\":true},"
-        "\"prevention\":{\"problemInsight\":\"done\",\"onlineAttention\":\"inProgress\"}}");
+        text, "{\"partners\":{\"policeVice\":\"engaged\",\"veiligThuis\":\"committed\","
+              "\"stiClinic\":\"absent\"},\"approach\":{\"socialMapUpdatedOn\":\"2026-03-01\","
+              "\"partnerMeetingHeld\":true,\"coordinatorAppointed\":true,\"trainingsThisYear\":2,"
+              "\"networkMeetingsThisYear\":3,\"newsletterIssuesThisYear\":4,"
+              "\"aldermanInvolvedOn\":\"2025-11-20\",\"annualReportPublished\":true,"
+              "\"annualPlanPublished\":true,\"expertsByExperienceInvolved\":true},"
+              "\"prevention\":{\"problemInsight\":\"done\",\"onlineAttention\":\"inProgress\"}}");
     free(text);
 }
 
@@ -148,8 +148,8 @@ Test(network_doc, every_violation_code_at_its_pointer)
                 "unknown-prevention-point");
     expect_only("{\"prevention\": {\"problemInsight\": \"finished\"}}",
                 "/prevention/problemInsight", "unknown-prevention-state");
-    expect_only("{\"approach\": {\"partnerMeetingHeld\": \"yes\"}}",
-                "/approach/partnerMeetingHeld", "type");
+    expect_only("{\"approach\": {\"partnerMeetingHeld\": \"yes\"}}", "/approach/partnerMeetingHeld",
+                "type");
     expect_only("{\"approach\": {\"partnerMeetingHeld\": 1}}", "/approach/partnerMeetingHeld",
                 "type");
     expect_only("{\"approach\": {\"coordinatorAppointed\": null}}",
@@ -215,9 +215,9 @@ Test(network_doc, details_do_not_echo_values)
     struct network n;
     struct violations v;
     char dump[4096];
-    cr_assert_eq(decode_for("{\"partners\": {\"veiligThuis\": \"Jan Jansen 0612345678\"}}",
-                            Q2_2026, &n, &v),
-                 -1);
+    cr_assert_eq(
+        decode_for("{\"partners\": {\"veiligThuis\": \"Jan Jansen 0612345678\"}}", Q2_2026, &n, &v),
+        -1);
     cr_assert_null(strstr(vio_dump(&v, dump, sizeof dump), "Jansen"), "%s", dump);
     violations_clear(&v);
 }
@@ -232,7 +232,8 @@ Test(network_doc, bounds_are_accepted)
     free(t);
 }
 
-/* ---- steps ------------------------------------------------------------------------------------- */
+/* ---- steps -------------------------------------------------------------------------------------
+ */
 
 Test(network_doc, months_before_clamps_to_shorter_months)
 {
@@ -391,7 +392,8 @@ Test(network_doc, answer_gets_steps_met_and_known)
     json_decref(doc);
 }
 
-/* ---- regional tally ---------------------------------------------------------------------------- */
+/* ---- regional tally ----------------------------------------------------------------------------
+ */
 
 Test(network_doc, tally_counts_municipalities_and_not_known)
 {
@@ -427,7 +429,8 @@ Test(network_doc, tally_counts_municipalities_and_not_known)
     cr_assert_eq(json_object_size(partners), 21);
     const char *key;
     json_t *counts;
-    json_object_foreach(partners, key, counts) {
+    json_object_foreach(partners, key, counts)
+    {
         long long sum = 0;
         const char *k2;
         json_t *n;
@@ -445,7 +448,8 @@ Test(network_doc, tally_counts_municipalities_and_not_known)
     cr_assert_eq(json_integer_value(json_object_get(pm, "notKnown")), 1);
 
     /* The CSV: header, then 9 + 8*3 + 21*5 + 8*4 lines for the one row. */
-    json_object_set_new(row, "region", json_pack("{s:s, s:s}", "code", "VR25", "name", "Flevoland"));
+    json_object_set_new(row, "region",
+                        json_pack("{s:s, s:s}", "code", "VR25", "name", "Flevoland"));
     json_t *body = json_pack("{s:s, s:[o]}", "period", "2026-Q2", "rows", row);
     char *csv = aggregate_networks_csv(body, false);
     cr_assert_not_null(csv);
@@ -453,16 +457,19 @@ Test(network_doc, tally_counts_municipalities_and_not_known)
     for (const char *p = csv; *p; p++)
         lines += *p == '\n';
     cr_assert_eq(lines, 1 + 9 + 24 + 105 + 32, "%zu lines", lines);
-    cr_assert_eq(strncmp(csv, "period,region_code,region_name,reporting,expected,section,item,"
-                              "category,count\r\n",
+    cr_assert_eq(strncmp(csv,
+                         "period,region_code,region_name,reporting,expected,section,item,"
+                         "category,count\r\n",
                          77),
                  0, "%.100s", csv);
     cr_assert_not_null(strstr(csv, "2026-Q2,VR25,Flevoland,3,4,stepsMet,,2,1\r\n"));
-    cr_assert_not_null(strstr(csv, "2026-Q2,VR25,Flevoland,3,4,partners,veiligThuis,notKnown,1\r\n"));
+    cr_assert_not_null(
+        strstr(csv, "2026-Q2,VR25,Flevoland,3,4,partners,veiligThuis,notKnown,1\r\n"));
     free(csv);
     char *excel = aggregate_networks_csv(body, true);
     cr_assert_eq(strncmp(excel, "\xEF\xBB\xBFperiod;region_code;", 22), 0);
-    cr_assert_not_null(strstr(excel, "2026-Q2;VR25;Flevoland;3;4;prevention;problemInsight;done;1\r\n"));
+    cr_assert_not_null(
+        strstr(excel, "2026-Q2;VR25;Flevoland;3;4;prevention;problemInsight;done;1\r\n"));
     free(excel);
     json_decref(body);
     free(t);
