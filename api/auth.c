@@ -104,7 +104,7 @@ static void lookup_done(void *arg, enum db_status status, const PGresult *res)
         refuse(r, "bad role", "The token is not usable.");
         return;
     }
-    const struct app_settings *s = &r->worker->server->settings;
+    const struct app_settings *s = &r->worker->settings;
     char key[32];
     snprintf(key, sizeof key, "p:%lld", p->id);
     if (request_rate_ok(r, key, s->rate_limit, s->rate_burst))

@@ -200,7 +200,7 @@ static void import_with_catalog(struct request *r)
         if (allowed)
             snprintf(allowed, n, "{%s}", r->principal.codes);
     }
-    const struct app_settings *s = &r->worker->server->settings;
+    const struct app_settings *s = &r->worker->settings;
     char principal[24], outlier_min[16], outlier_ratio[16], skipped[16];
     snprintf(principal, sizeof principal, "%lld", r->principal.id);
     snprintf(skipped, sizeof skipped, "%d", c->skipped);

@@ -170,7 +170,7 @@ static void networks_with_catalog(struct request *r)
 {
     struct networks_call *c = r->handler_state;
     const char *params[] = {c->q.region_set, c->q.first_period, c->q.regions};
-    if (db_pool_query(r->worker->db, members_sql, 3, params, members_done, r) < 0)
+    if (db_pool_query(aggregate_pool(r), members_sql, 3, params, members_done, r) < 0)
         reply_unavailable(r, "The server is shutting down.");
 }
 

@@ -120,7 +120,7 @@ static struct agg_region *regions_from(const PGresult *res, bool caller_raw, siz
 
 static struct sdc_params sdc_of(const struct request *r)
 {
-    const struct app_settings *s = &r->worker->server->settings;
+    const struct app_settings *s = &r->worker->settings;
     return (struct sdc_params){s->sdc_js, s->sdc_d, s->sdc_rate_min};
 }
 
@@ -223,7 +223,7 @@ static void send_aggregate(struct request *r, const char *set, const char *regio
             snprintf(raw_codes, len, "{%s}", r->principal.codes);
         params[4] = raw_codes;
     }
-    int rc = db_pool_query(r->worker->db, aggregate_sql, 6, params, done, r);
+    int rc = db_pool_query(aggregate_pool(r), aggregate_sql, 6, params, done, r);
     free(raw_codes);
     if (rc < 0)
         reply_unavailable(r, "The server is shutting down.");
@@ -316,6 +316,6 @@ void handle_completeness(struct request *r)
     if (!c)
         return;
     const char *params[] = {c->q.region_set, c->q.first_period, c->q.regions};
-    if (db_pool_query(r->worker->db, completeness_sql, 3, params, completeness_done, r) < 0)
+    if (db_pool_query(aggregate_pool(r), completeness_sql, 3, params, completeness_done, r) < 0)
         reply_unavailable(r, "The server is shutting down.");
 }

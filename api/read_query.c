@@ -217,3 +217,8 @@ void reply_csv(struct request *r, char *text, const char *name)
     reply_body(r, 200, "text/csv; charset=utf-8", text, strlen(text));
     free(text);
 }
+
+struct db_pool *aggregate_pool(const struct request *r)
+{
+    return r->worker->db_read ? r->worker->db_read : r->worker->db;
+}

@@ -9,6 +9,7 @@
 #include "api/problem.h"
 
 struct request;
+struct db_pool;
 
 enum read_query_flags {
     RQ_SERIES = 1 << 0,     /* from/to may replace period (a series of quarters) */
@@ -30,6 +31,10 @@ struct read_query {
 void read_query_parse(struct request *r, unsigned flags, const char *const *known,
                       struct read_query *q, struct violations *v);
 void read_query_clear(struct read_query *q);
+
+/* The pool for aggregate reads: the hot standby (--db-read) while it may serve them, else the
+ * primary. Singular resources and everything a writer must see at once stay on the primary. */
+struct db_pool *aggregate_pool(const struct request *r);
 
 /* For an answer without a single region: 404, saying whether the region set is unknown or only the
  * regions asked for (one lookup). */

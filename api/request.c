@@ -371,7 +371,7 @@ void request_dispatch(struct evhttp_request *ev, void *arg)
         refuse_from_guard(r, verdict);
         return;
     }
-    const struct app_settings *settings = &w->server->settings;
+    const struct app_settings *settings = &w->settings;
     char key[80];
     snprintf(key, sizeof key, "a:%s", r->client_address);
     if (!request_rate_ok(r, key, settings->address_rate_limit, settings->address_burst))

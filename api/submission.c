@@ -216,7 +216,7 @@ static void put_done(void *arg, enum db_status status, const PGresult *res);
 static void put_send(struct request *r)
 {
     struct submission_call *c = r->handler_state;
-    const struct app_settings *s = &r->worker->server->settings;
+    const struct app_settings *s = &r->worker->settings;
     char if_match[16], principal[24], outlier_min[16], outlier_ratio[16];
     snprintf(if_match, sizeof if_match, "%d", c->if_match);
     snprintf(principal, sizeof principal, "%lld", r->principal.id);

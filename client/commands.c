@@ -69,10 +69,9 @@ int idempotency_key_new(char out[37])
         return -1;
     b[6] = (unsigned char)((b[6] & 0x0F) | 0x40); /* version 4 */
     b[8] = (unsigned char)((b[8] & 0x3F) | 0x80); /* variant 1 */
-    snprintf(out, 37,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-             b[15]);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
     return 0;
 }
 
@@ -203,8 +202,7 @@ int cmd_push(struct run *r)
         return bad;
     const char *file = c->nargs == 4 ? c->args[3] : "-";
     if (strcmp(file, "-") == 0 && isatty(STDIN_FILENO))
-        return usage("%s: give a FILE or pipe the JSON document into standard input",
-                     "push");
+        return usage("%s: give a FILE or pipe the JSON document into standard input", "push");
     char err[512];
     char *body = NULL;
     size_t len = 0;
@@ -212,23 +210,28 @@ int cmd_push(struct run *r)
         fprintf(stderr, "trechter: %s\n", err);
         return CLIENT_EXIT_USAGE;
     }
-    char *path = resource_path(c->args[0], c->args[1], c->args[2],
-                               c->dry_run ? "?dryRun=true" : "");
+    char *path =
+        resource_path(c->args[0], c->args[1], c->args[2], c->dry_run ? "?dryRun=true" : "");
     char if_match[64];
     const char *headers[2] = {NULL, NULL};
     if (c->if_match > 0) {
         snprintf(if_match, sizeof if_match, "If-Match: \"%ld\"", c->if_match);
         headers[0] = if_match;
     }
-    struct http_request rq = {.method = "PUT", .path = path, .content_type = "application/json",
-                              .body = body, .body_len = len, .headers = headers,
-                              .authenticate = 1, .retryable = 1}; /* a PUT is a snapshot */
+    struct http_request rq = {.method = "PUT",
+                              .path = path,
+                              .content_type = "application/json",
+                              .body = body,
+                              .body_len = len,
+                              .headers = headers,
+                              .authenticate = 1,
+                              .retryable = 1}; /* a PUT is a snapshot */
     struct http_response rs;
     int code = path ? perform(r, &rq, &rs) : CLIENT_EXIT_FAILURE;
     if (path && code == CLIENT_EXIT_OK)
         code = print_answer(r, &rs,
                             strcmp(c->args[0], "funnel") == 0 ? render_singular_funnel
-                                                               : render_singular_network,
+                                                              : render_singular_network,
                             1);
     if (path)
         http_response_clear(&rs);
@@ -257,7 +260,7 @@ int cmd_get(struct run *r)
     if (code == CLIENT_EXIT_OK)
         code = print_answer(r, &rs,
                             strcmp(c->args[0], "funnel") == 0 ? render_singular_funnel
-                                                               : render_singular_network,
+                                                              : render_singular_network,
                             0);
     http_response_clear(&rs);
     free(path);
@@ -370,8 +373,7 @@ static int read_endpoint(struct run *r, const char *path, enum render_kind kind)
 {
     const struct cli *c = r->cli;
     if (c->nargs != 0)
-        return usage("unexpected argument '%s': the read commands take options only",
-                     c->args[0]);
+        return usage("unexpected argument '%s': the read commands take options only", c->args[0]);
     char *q = NULL;
     int fail = 0;
     fail |= query_append(&q, "period", c->period);
@@ -439,8 +441,7 @@ int cmd_me(struct run *r)
     int bad = no_csv(r, "me");
     if (bad)
         return bad;
-    struct http_request rq = {.method = "GET", .path = "/v1/me", .authenticate = 1,
-                              .retryable = 1};
+    struct http_request rq = {.method = "GET", .path = "/v1/me", .authenticate = 1, .retryable = 1};
     struct http_response rs;
     int code = perform(r, &rq, &rs);
     if (code == CLIENT_EXIT_OK)

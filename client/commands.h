@@ -11,8 +11,8 @@
 /* Everything a command needs; set up by client/main.c. */
 struct run {
     const struct cli *cli;
-    struct settings settings;  /* borrowed strings */
-    struct http_options http;  /* http.token borrowed from the owner in main.c */
+    struct settings settings; /* borrowed strings */
+    struct http_options http; /* http.token borrowed from the owner in main.c */
     int stdout_tty;
     int stderr_tty;
 };

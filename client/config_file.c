@@ -55,8 +55,8 @@ static int read_small(const char *path, size_t cap, char **out, size_t *len, str
     }
     int rc = -1;
     char *buf = NULL;
-    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
-        set_err(err, errlen, "%s is not a regular file", path);
+    if (fstat(fd, st) != 0 || S_ISDIR(st->st_mode)) { /* pipes are fine: --token-file <(pass x) */
+        set_err(err, errlen, "%s is a directory", path);
         goto out;
     }
     if ((size_t)st->st_size > cap) {

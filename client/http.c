@@ -300,7 +300,8 @@ int http_perform(const struct settings *s, const struct http_options *o,
         goto out;
     }
 
-    hl = curl_slist_append(hl, "Accept: application/json, application/problem+json, text/csv");
+    /* CSV is asked for with ?format=csv: the server also honours Accept: text/csv */
+    hl = curl_slist_append(hl, "Accept: application/json, application/problem+json");
     hl = curl_slist_append(hl, "Expect:"); /* no 100-continue round trip */
     if (rq->content_type != NULL) {
         char line[128];
@@ -374,8 +375,8 @@ int http_perform(const struct settings *s, const struct http_options *o,
                 snprintf(rs->error, sizeof rs->error, "the answer is larger than %u MiB",
                          HTTP_MAX_RESPONSE / (1024 * 1024));
             else
-                snprintf(rs->error, sizeof rs->error, "%s", errbuf[0] ? errbuf
-                                                                      : curl_easy_strerror(cc));
+                snprintf(rs->error, sizeof rs->error, "%s",
+                         errbuf[0] ? errbuf : curl_easy_strerror(cc));
         } else {
             rs->error[0] = '\0';
         }

@@ -28,21 +28,21 @@ struct http_request {
     const char *body;         /* borrowed; may hold NULs */
     size_t body_len;
     const char *const *headers; /* extra "Name: value" lines, NULL-terminated, or NULL */
-    int authenticate;         /* send the token */
-    int retryable;            /* safe to repeat (GET, PUT, POST with an Idempotency-Key) */
+    int authenticate;           /* send the token */
+    int retryable;              /* safe to repeat (GET, PUT, POST with an Idempotency-Key) */
 };
 
 struct http_response {
-    long status;         /* 0 when no answer arrived */
-    int curl_code;       /* CURLcode of the last attempt */
-    char error[256];     /* readable transport error of the last attempt, "" when none */
-    char *body;          /* NUL-terminated, never NULL after http_perform; owned */
+    long status;     /* 0 when no answer arrived */
+    int curl_code;   /* CURLcode of the last attempt */
+    char error[256]; /* readable transport error of the last attempt, "" when none */
+    char *body;      /* NUL-terminated, never NULL after http_perform; owned */
     size_t body_len;
-    char *content_type;  /* owned, or NULL */
-    char *retry_after;   /* owned, or NULL */
-    char *etag;          /* owned, or NULL */
-    char *request_id;    /* owned, or NULL */
-    unsigned attempts;   /* how many attempts were made */
+    char *content_type; /* owned, or NULL */
+    char *retry_after;  /* owned, or NULL */
+    char *etag;         /* owned, or NULL */
+    char *request_id;   /* owned, or NULL */
+    unsigned attempts;  /* how many attempts were made */
 };
 
 /* Global libcurl set-up; call once before any http_perform. */

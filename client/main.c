@@ -220,9 +220,8 @@ int main(int argc, char **argv)
     struct settings_source file;
     config_file_source(&cf, &file);
 
-    struct run run = {.cli = &cli,
-                      .stdout_tty = isatty(STDOUT_FILENO),
-                      .stderr_tty = isatty(STDERR_FILENO)};
+    struct run run = {
+        .cli = &cli, .stdout_tty = isatty(STDOUT_FILENO), .stderr_tty = isatty(STDERR_FILENO)};
     if (settings_resolve(&cli.opt, &env, &file, &run.settings, err, sizeof err) != 0) {
         fprintf(stderr, "trechter: %s\n", err);
         goto out;
@@ -246,8 +245,9 @@ int main(int argc, char **argv)
         use_token = token;
     }
     if (use_token != NULL && token_check(token) != 0) {
-        fprintf(stderr, "trechter: the token from %s is not a token (one line of visible "
-                        "characters, at most 4096)\n",
+        fprintf(stderr,
+                "trechter: the token from %s is not a token (one line of visible "
+                "characters, at most 4096)\n",
                 settings_token_origin(&run.settings));
         goto out;
     }

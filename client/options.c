@@ -221,12 +221,11 @@ int config_file_parse(const char *text, const char *path, int owner_only, struct
         }
     }
     rc = 0;
-out:
-    {
-        volatile char *p = copy; /* may hold a token: wipe before freeing */
-        for (size_t i = 0; i < text_len; i++)
-            p[i] = '\0';
-    }
+out : {
+    volatile char *p = copy; /* may hold a token: wipe before freeing */
+    for (size_t i = 0; i < text_len; i++)
+        p[i] = '\0';
+}
     free(copy);
     if (rc != 0)
         config_file_clear(out);

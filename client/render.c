@@ -9,36 +9,59 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const funnel_stages[] = {"occurred",  "disclosed",    "signalled",
-                                            "reported",  "investigated", "helped"};
+static const char *const funnel_stages[] = {"occurred", "disclosed",    "signalled",
+                                            "reported", "investigated", "helped"};
 #define N_FUNNEL_STAGES (sizeof funnel_stages / sizeof funnel_stages[0])
 
 const char *render_reason(long status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 412: return "Precondition Failed";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 204:
+        return "No Content";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 406:
+        return "Not Acceptable";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 412:
+        return "Precondition Failed";
+    case 413:
+        return "Content Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return "";
     }
 }
 
@@ -187,9 +210,9 @@ static void funnels_wide(FILE *out, const json_t *rows)
 /* With a breakdown: one line per row, stage and category. */
 static void funnels_long(FILE *out, const json_t *rows)
 {
-    static const char *const headers[] = {"PERIOD",   "REGION", "PROTECTED", "STAGE", "CATEGORY",
-                                          "STATE",    "COUNT",  "PER10K",    "FROM-PREVIOUS",
-                                          "WITHHELD"};
+    static const char *const headers[] = {"PERIOD",        "REGION",  "PROTECTED", "STAGE",
+                                          "CATEGORY",      "STATE",   "COUNT",     "PER10K",
+                                          "FROM-PREVIOUS", "WITHHELD"};
     struct table *t = table_new(10, headers);
     if (t == NULL)
         return;
@@ -241,9 +264,10 @@ static void comparisons(FILE *out, const json_t *doc, const json_t *rows)
     char buf[64];
     const json_t *nat = json_object_get(doc, "national");
     if (json_is_object(nat))
-        fprintf(out, "national value: %s\n", scalar(json_object_get(nat, "value"), 2, buf, sizeof buf));
-    static const char *const headers[] = {"RANK",     "REGION",   "NAME", "VALUE", "RATIO",
-                                          "Z-SCORE", "QUARTILE", "STATE"};
+        fprintf(out, "national value: %s\n",
+                scalar(json_object_get(nat, "value"), 2, buf, sizeof buf));
+    static const char *const headers[] = {"RANK",  "REGION",  "NAME",     "VALUE",
+                                          "RATIO", "Z-SCORE", "QUARTILE", "STATE"};
     struct table *t = table_new(8, headers);
     if (t == NULL)
         return;
@@ -269,15 +293,25 @@ static void comparisons(FILE *out, const json_t *doc, const json_t *rows)
     table_free(t);
 }
 
+static int any_period(const json_t *rows)
+{
+    size_t i;
+    const json_t *row;
+    json_array_foreach(rows, i, row) if (json_is_string(json_object_get(row, "period"))) return 1;
+    return 0;
+}
+
 static void networks(FILE *out, const json_t *rows)
 {
     static const char *const headers[] = {"PERIOD", "REGION", "NAME", "REPORTING", "EXPECTED",
                                           "0",      "1",      "2",    "3",         "4",
                                           "5",      "6",      "7",    "8"};
-    struct table *t = table_new(14, headers);
+    int with_period = any_period(rows);
+    size_t skip = with_period ? 0 : 1;
+    struct table *t = table_new(14 - skip, headers + skip);
     if (t == NULL)
         return;
-    for (size_t c = 3; c < 14; c++)
+    for (size_t c = 3 - skip; c < 14 - skip; c++)
         table_align_right(t, c);
     size_t i;
     const json_t *row;
@@ -286,7 +320,8 @@ static void networks(FILE *out, const json_t *rows)
     {
         const char *code, *name;
         region_of(row, &code, &name);
-        table_add(t, str_or(json_object_get(row, "period"), ""));
+        if (with_period)
+            table_add(t, str_or(json_object_get(row, "period"), ""));
         table_add(t, code);
         table_add(t, name);
         table_add(t, scalar(json_object_get(row, "reporting"), 0, buf, sizeof buf));
@@ -327,13 +362,15 @@ static void code_list(const json_t *codes, char *buf, size_t len)
 
 static void completeness(FILE *out, const json_t *rows)
 {
-    static const char *const headers[] = {"PERIOD",   "REGION",          "NAME",
-                                          "EXPECTED", "FUNNELS",         "NETWORKS",
+    static const char *const headers[] = {"PERIOD",          "REGION",          "NAME",
+                                          "EXPECTED",        "FUNNELS",         "NETWORKS",
                                           "MISSING FUNNELS", "MISSING NETWORKS"};
-    struct table *t = table_new(8, headers);
+    int with_period = any_period(rows);
+    size_t skip = with_period ? 0 : 1;
+    struct table *t = table_new(8 - skip, headers + skip);
     if (t == NULL)
         return;
-    for (size_t c = 3; c <= 5; c++)
+    for (size_t c = 3 - skip; c <= 5 - skip; c++)
         table_align_right(t, c);
     size_t i;
     const json_t *row;
@@ -342,7 +379,8 @@ static void completeness(FILE *out, const json_t *rows)
     {
         const char *code, *name;
         region_of(row, &code, &name);
-        table_add(t, str_or(json_object_get(row, "period"), ""));
+        if (with_period)
+            table_add(t, str_or(json_object_get(row, "period"), ""));
         table_add(t, code);
         table_add(t, name);
         table_add(t, scalar(json_object_get(row, "expected"), 0, buf, sizeof buf));

@@ -8,8 +8,8 @@
 #include <stdio.h>
 
 /* The banner printed above tables whose figures are protected. */
-#define RENDER_PROTECTED_BANNER                                                                  \
-    "figures are protected (cell-key perturbation): small counts are shown as 0 or a minimum, "  \
+#define RENDER_PROTECTED_BANNER                                                                    \
+    "figures are protected (cell-key perturbation): small counts are shown as 0 or a minimum, "    \
     "others may differ slightly from the truth"
 
 enum render_kind {

@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#define RETRY_BASE_MS 500L     /* the ceiling of the first wait */
-#define RETRY_CAP_MS 30000L    /* no jittered wait is longer (Retry-After may be) */
+#define RETRY_BASE_MS 500L  /* the ceiling of the first wait */
+#define RETRY_CAP_MS 30000L /* no jittered wait is longer (Retry-After may be) */
 
 /* True when a transfer that failed with this CURLcode (as int) may succeed if tried again:
  * could not connect or resolve, timed out, connection reset while sending or receiving, nothing

@@ -7,7 +7,7 @@
 
 struct table {
     size_t ncols;
-    char **cells;        /* owned; headers first (ncols of them), then the rows, row-major */
+    char **cells; /* owned; headers first (ncols of them), then the rows, row-major */
     size_t ncells, cap;
     unsigned char *right; /* owned; per column: right-aligned */
 };

@@ -21,8 +21,8 @@ void csv_field(FILE *out, const char *s, char delim)
     fputc('"', out);
 }
 
-static void row(FILE *out, const char *code, const char *period, const char *stage,
-                const char *dim, const char *cat, char delim, const char *eol)
+static void row(FILE *out, const char *code, const char *period, const char *stage, const char *dim,
+                const char *cat, char delim, const char *eol)
 {
     csv_field(out, code, delim);
     fputc(delim, out);

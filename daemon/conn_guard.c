@@ -109,7 +109,7 @@ static int status_for(enum http_guard_verdict v)
 /* One step of the head phase. Returns true when it moved or produced bytes. */
 static bool step_head(struct conn *c, struct evbuffer *src, struct evbuffer *dst)
 {
-    const struct app_settings *s = &c->worker->server->settings;
+    const struct app_settings *s = &c->worker->settings;
     size_t len = evbuffer_get_length(src);
     if (len == 0)
         return false;
@@ -256,7 +256,7 @@ struct bufferevent *conn_guard_new_bufferevent(struct event_base *base, void *ar
     if (!c || !ssl)
         abort();
     c->worker = w;
-    c->over_capacity = w->open_connections >= w->server->settings.max_connections_per_worker;
+    c->over_capacity = w->open_connections >= w->settings.max_connections_per_worker;
     w->open_connections++;
     SSL_set_ex_data(ssl, ssl_conn_index, c);
     c->tls = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
@@ -276,7 +276,7 @@ struct bufferevent *conn_guard_new_bufferevent(struct event_base *base, void *ar
     bufferevent_getcb(c->tls, &readcb, NULL, &eventcb, &filter_arg);
     bufferevent_setcb(c->tls, readcb, tls_written, eventcb, filter_arg);
     /* The handshake and the first head share the header deadline. */
-    arm_deadline(c, w->server->settings.header_timeout_ms);
+    arm_deadline(c, w->settings.header_timeout_ms);
     return c->filter;
 }
 

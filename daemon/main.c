@@ -46,59 +46,96 @@ static void usage(FILE *out)
                  "See trechterd(8) and trechterd.conf(5).\n");
 }
 
-/* Parses serve's options: --config first (so flags override the file), then every key as a flag. */
-static int serve_main(int argc, char **argv)
+/* serve's command line, kept so that SIGHUP can read the configuration again exactly as at start:
+ * the --config file first, then the flags over it. */
+static int serve_argc;
+static char **serve_argv;
+
+enum parse_outcome { PARSE_OK, PARSE_HELP, PARSE_USAGE, PARSE_INVALID };
+
+/* Builds a configuration from defaults, the --config file and the flags. Prints nothing; err says
+ * what is wrong. */
+static enum parse_outcome parse_serve(int argc, char **argv, struct config *cfg, char *err,
+                                      size_t errlen)
 {
+    enum parse_outcome rc = PARSE_USAGE;
     struct option *opts = calloc(config_key_count + 3, sizeof *opts);
-    struct config cfg;
-    char err[512];
-    int rc = 2;
-    config_defaults(&cfg);
+    config_defaults(cfg);
+    snprintf(err, errlen, "out of memory");
     if (!opts)
-        goto out;
+        return PARSE_INVALID;
     for (size_t i = 0; i < config_key_count; i++)
         opts[i] = (struct option){config_key_docs[i].name, required_argument, NULL, 1000 + (int)i};
     opts[config_key_count] = (struct option){"config", required_argument, NULL, 'c'};
     opts[config_key_count + 1] = (struct option){"help", no_argument, NULL, 'h'};
-
     for (int pass = 0; pass < 2; pass++) {
         optind = 1;
-        opterr = pass == 0;
+        opterr = 0;
         int c;
         while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
             if (c == 'h') {
-                usage(stdout);
-                rc = 0;
+                rc = PARSE_HELP;
                 goto out;
             }
             if (c == '?' || c == ':') {
-                fprintf(stderr, "trechterd serve: see --help\n");
+                snprintf(err, errlen, "serve: unknown option or missing value (see --help)");
                 goto out;
             }
-            if (pass == 0 && c == 'c' && config_load_file(&cfg, optarg, err, sizeof err) < 0) {
-                fprintf(stderr, "trechterd: %s\n", err);
-                rc = 1;
+            if (pass == 0 && c == 'c' && config_load_file(cfg, optarg, err, errlen) < 0) {
+                rc = PARSE_INVALID;
                 goto out;
             }
-            if (pass == 1 && c >= 1000 &&
-                config_set(&cfg, config_key_docs[c - 1000].name, optarg, err, sizeof err) < 0) {
-                fprintf(stderr, "trechterd: --%s\n", err);
-                goto out;
+            if (pass == 1 && c >= 1000) {
+                char sub[400];
+                if (config_set(cfg, config_key_docs[c - 1000].name, optarg, sub, sizeof sub) < 0) {
+                    snprintf(err, errlen, "--%s", sub);
+                    goto out;
+                }
             }
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "trechterd serve: unexpected argument '%s'\n", argv[optind]);
+        snprintf(err, errlen, "serve: unexpected argument '%s'", argv[optind]);
         goto out;
     }
-    if (config_validate(&cfg, err, sizeof err) < 0) {
-        fprintf(stderr, "trechterd: %s\n", err);
-        rc = 1;
-        goto out;
-    }
-    rc = server_main(&cfg);
+    rc = config_validate(cfg, err, errlen) < 0 ? PARSE_INVALID : PARSE_OK;
 out:
     free(opts);
+    return rc;
+}
+
+/* For SIGHUP: the configuration as the command line and file say now. */
+static int reread_config(struct config *fresh, char *err, size_t errlen)
+{
+    if (parse_serve(serve_argc, serve_argv, fresh, err, errlen) == PARSE_OK)
+        return 0;
+    config_free(fresh);
+    return -1;
+}
+
+static int serve_main(int argc, char **argv)
+{
+    struct config cfg;
+    char err[512];
+    int rc;
+    switch (parse_serve(argc, argv, &cfg, err, sizeof err)) {
+    case PARSE_OK:
+        serve_argc = argc;
+        serve_argv = argv;
+        rc = server_main(&cfg, reread_config);
+        break;
+    case PARSE_HELP:
+        usage(stdout);
+        rc = 0;
+        break;
+    case PARSE_USAGE:
+        fprintf(stderr, "trechterd: %s\n", err);
+        rc = 2;
+        break;
+    default:
+        fprintf(stderr, "trechterd: %s\n", err);
+        rc = 1;
+    }
     config_free(&cfg);
     return rc;
 }

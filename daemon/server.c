@@ -152,9 +152,18 @@ static void worker_check_drained(evutil_socket_t fd, short what, void *arg)
 
 /* Runs in the worker's loop when the main thread asks it to stop: no new connections, then wait
  * for the requests in flight (bounded by shutdown-timeout). */
+static void worker_copy_settings(struct worker *w)
+{
+    pthread_mutex_lock(&w->server->settings_lock);
+    w->settings = w->server->settings;
+    pthread_mutex_unlock(&w->server->settings_lock);
+}
+
 static void worker_command(evutil_socket_t fd, short what, void *arg)
 {
     struct worker *w = arg;
+    if (atomic_exchange(&w->reload_requested, 0))
+        worker_copy_settings(w);
     if (!atomic_load(&w->stop_requested))
         return;
     if (w->socket) {
@@ -317,6 +326,7 @@ static void worker_heartbeat(evutil_socket_t fd, short what, void *arg)
 static int worker_setup(struct worker *w, char *err, size_t errlen)
 {
     const struct config *cfg = w->server->cfg;
+    w->settings = w->server->settings;
     w->base = event_base_new();
     w->http = w->base ? evhttp_new(w->base) : NULL;
     if (!w->http) {
@@ -460,6 +470,8 @@ static void watchdog_tick(evutil_socket_t fd, short what, void *arg)
     sd_notify_send("WATCHDOG=1");
 }
 
+static void settings_from_config(struct app_settings *s, const struct config *cfg, int nworkers);
+
 static void reload(struct server *s)
 {
     /* MONOTONIC_USEC lets newer systemd (253+) match the reload to this signal; 252 ignores it. */
@@ -470,15 +482,41 @@ static void reload(struct server *s)
              (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000);
     sd_notify_send(msg);
     char err[512];
-    SSL_CTX *ctx = tls_server_ctx_new(s->cfg->tls_cert, s->cfg->tls_key, s->cfg->tls_client_ca,
-                                      err, sizeof err);
+    struct config fresh;
+    const struct config *use = s->cfg;
+    bool reread = false;
+    if (s->reread) {
+        if (s->reread(&fresh, err, sizeof err) == 0) {
+            reread = true;
+            use = &fresh;
+        } else {
+            log_error("reload: keeping the current settings: %s", err);
+        }
+    }
+    if (reread) {
+        /* Workers pick the new settings up in their own loop; a request under way finishes with
+         * the ones it started with. */
+        pthread_mutex_lock(&s->settings_lock);
+        settings_from_config(&s->settings, &fresh, s->nworkers);
+        pthread_mutex_unlock(&s->settings_lock);
+        log_set_level_name(fresh.log_level);
+        for (int i = 0; i < s->nworkers; i++) {
+            atomic_store(&s->workers[i].reload_requested, 1);
+            event_active(s->workers[i].command, EV_READ, 0);
+        }
+        log_notice("reloaded settings (listen, db, workers and secrets need a restart)");
+    }
+    SSL_CTX *ctx = tls_server_ctx_new(use->tls_cert, use->tls_key, use->tls_client_ca, err,
+                                      sizeof err);
     if (ctx) {
         tls_current_replace(ctx);
-        log_notice("reloaded TLS certificate %s (expires in %d days)", s->cfg->tls_cert,
+        log_notice("reloaded TLS certificate %s (expires in %d days)", use->tls_cert,
                    tls_current_cert_days_left());
     } else {
         log_error("reload: keeping the current certificate: %s", err);
     }
+    if (reread)
+        config_free(&fresh);
     sd_notify_send("READY=1");
 }
 
@@ -523,9 +561,14 @@ static void settings_from_config(struct app_settings *s, const struct config *cf
     s->address_burst = cfg->address_burst;
 }
 
-int server_main(const struct config *cfg)
+int server_main(const struct config *cfg,
+                int (*reread)(struct config *fresh, char *err, size_t errlen))
 {
-    struct server s = {.cfg = cfg, .listen_fd = -1, .started_unix = (long long)time(NULL)};
+    struct server s = {.cfg = cfg,
+                       .listen_fd = -1,
+                       .started_unix = (long long)time(NULL),
+                       .reread = reread,
+                       .settings_lock = PTHREAD_MUTEX_INITIALIZER};
     struct main_loop m = {.server = &s, .stale_worker = -1};
     struct metrics_listener *metrics = NULL;
     struct event *signals[3] = {0};

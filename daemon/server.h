@@ -45,6 +45,8 @@ struct worker {
     struct event_base *base;            /* owned */
     struct evhttp *http;                /* owned */
     struct evhttp_bound_socket *socket; /* owned by http; NULL once accepting stopped */
+    struct app_settings settings;       /* loop-local copy of server->settings, renewed on SIGHUP */
+    atomic_int reload_requested;
     struct db_pool *db;                 /* owned: the primary */
     struct db_pool *db_read_pool;       /* owned: the --db-read standby, or NULL */
     struct db_pool *db_read;            /* borrowed: db_read_pool while it may serve aggregate
@@ -70,8 +72,12 @@ struct worker {
 };
 
 struct server {
-    const struct config *cfg;    /* borrowed */
-    struct app_settings settings;
+    const struct config *cfg;    /* borrowed: as started (listen, db, workers: not reloadable) */
+    struct app_settings settings; /* the reloadable settings; workers copy them under lock */
+    pthread_mutex_t settings_lock;
+    /* Reads the configuration again (file and flags) for SIGHUP; NULL when there is nothing to
+     * re-read. Fills *fresh (caller frees) or returns -1 with a message. */
+    int (*reread)(struct config *fresh, char *err, size_t errlen);
     int listen_fd;               /* owned */
     int nworkers;
     struct worker *workers;      /* owned array */
@@ -82,8 +88,11 @@ struct server {
     long long started_unix;      /* for trechter_process_start_time_seconds */
 };
 
-/* Runs `trechterd serve` until SIGTERM/SIGINT; returns the process exit status. */
-int server_main(const struct config *cfg);
+/* Runs `trechterd serve` until SIGTERM/SIGINT; returns the process exit status. On SIGHUP the
+ * TLS certificate and key are read again, and with `reread` the reloadable settings too (limits,
+ * timeouts, rate limits, warnings, protection parameters, log level). */
+int server_main(const struct config *cfg,
+                int (*reread)(struct config *fresh, char *err, size_t errlen));
 
 /* Reads the protection secret: the file's content with one trailing LF or CRLF removed, at least 32
  * bytes. Returns 0, or -1 with a message in err. */

@@ -55,7 +55,7 @@ export async function render(root, ctx) {
       return { value: x, text: x == null ? '–' : fmtPct(x),
         title: `${r.region.name} — ${plain(stepLabels[i])}: ${x == null ? t('noReports') : `${r.steps[k].met}/${r.reporting} ${t('met')}`}` };
     })),
-    { title: t('stepsHeatmap'), desc: `${rows.length} ${t('regions').toLowerCase()}`, labelWidth: 280, cellWidth: 96 },
+    { title: t('stepsHeatmap'), desc: `${rows.length} ${t('regions').toLowerCase()}`, labelWidth: 280, cellWidth: 108 },
   ));
   v.setDataset({
     caption: `${t('stepsHeatmap')} — ${st.period}`,

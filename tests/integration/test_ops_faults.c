@@ -100,6 +100,7 @@ struct instance {
     int port, metrics_port;
     char dir[128];        /* its TLS files, notify socket and log */
     char log[192];
+    char config[192];     /* its config file (the reloadable settings) */
     char url[64];
     char metrics_url[64];
     int notify_fd;        /* bound datagram socket, -1 when not used */
@@ -107,6 +108,14 @@ struct instance {
 };
 
 static struct instance inst = {.pid = 0, .notify_fd = -1, .exit_status = -1};
+
+static void write_config(const char *text)
+{
+    FILE *f = fopen(inst.config, "w");
+    cr_assert(f != NULL, "cannot write %s", inst.config);
+    fputs(text, f);
+    fclose(f);
+}
 
 /* Starts `trechterd serve` as a child with its own TLS copies, metrics listener, and, when
  * `notify` is set, NOTIFY_SOCKET and WATCHDOG_USEC (2 s) pointing at a socket this test binds.
@@ -121,6 +130,7 @@ static void instance_start(bool notify, const char *db)
     const char *tls = itest_env("TRECHTER_WORKDIR");
     cr_assert(run("cp '%s/tls/server.pem' '%s/tls/server-key.pem' '%s/'", tls, tls, inst.dir) == 0);
     snprintf(inst.log, sizeof inst.log, "%s/daemon.log", inst.dir);
+    snprintf(inst.config, sizeof inst.config, "%s/trechterd.conf", inst.dir);
     inst.port = free_port();
     do
         inst.metrics_port = free_port();
@@ -129,9 +139,10 @@ static void instance_start(bool notify, const char *db)
     snprintf(inst.metrics_url, sizeof inst.metrics_url, "http://127.0.0.1:%d/metrics",
              inst.metrics_port);
 
-    char notify_path[100] = "";
+    char notify_path[sizeof inst.dir + 8] = "";
     if (notify) {
         snprintf(notify_path, sizeof notify_path, "%s/notify", inst.dir);
+        cr_assert(strlen(notify_path) < sizeof((struct sockaddr_un *)0)->sun_path);
         inst.notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         memcpy(sa.sun_path, notify_path, strlen(notify_path) + 1);
@@ -150,8 +161,10 @@ static void instance_start(bool notify, const char *db)
                           "--db", db ? db : itest_env("TRECHTER_DB"),
                           "--sdc-secret-file", itest_env("TRECHTER_SECRET_FILE"),
                           "--workers", "2", "--shutdown-timeout", "10s",
-                          "--rate-limit", "100000", "--rate-burst", "100000",
-                          "--address-rate-limit", "100000", "--address-burst", "100000", NULL};
+                          "--config", inst.config, NULL};
+    /* Reloadable settings come from a file, so a test can change them and send SIGHUP. */
+    write_config("rate-limit = 100000\nrate-burst = 100000\n"
+                 "address-rate-limit = 100000\naddress-burst = 100000\n");
     fflush(NULL);
     pid_t pid = fork();
     cr_assert(pid >= 0);
@@ -689,4 +702,98 @@ Test(ops_faults, backup_restore_round_trip_serves_the_same_figures, .timeout = 1
     instance_cleanup();
     run("psql -X -q '%s' -c 'DROP DATABASE IF EXISTS %s' >/dev/null", admin, dbname);
     run("rm -rf '%s'", dir_keep);
+}
+
+/* Two instances on one database (docs/scaling.md stage 2): a write through the fixture's daemon is
+ * seen at once through a second instance whose response cache held the old answer (LISTEN/NOTIFY
+ * invalidation). */
+Test(ops_faults, two_instances_write_through_one_seen_through_the_other, .timeout = 60,
+     .fini = instance_cleanup)
+{
+    char url_a[128];
+    snprintf(url_a, sizeof url_a, "%s", itest_env("TRECHTER_URL"));
+    instance_start(false, NULL);
+    char url_b[64];
+    snprintf(url_b, sizeof url_b, "%s", inst.url);
+    static const char query[] = "/v1/funnels?period=2023-Q4";
+    const char *tok = itest_env("TOKEN_RAPPORTEUR");
+
+    /* Warm B's cache (the second read is a cache hit). */
+    for (int i = 0; i < 2; i++) {
+        struct http_response *r = http_get(query, tok);
+        cr_assert_eq(r->status, 200, "B: %ld %s", r->status, r->body);
+        http_response_free(r);
+    }
+    struct http_response *old_b = http_get(query, tok);
+
+    setenv("TRECHTER_URL", url_a, 1);
+    long st = put_funnel("2023-Q4", 50 + (int)(time(NULL) % 40) + (int)(getpid() % 7));
+    cr_assert(st == 200 || st == 201, "PUT through A: %ld", st);
+    struct http_response *fresh_a = http_get(query, tok);
+    cr_assert_eq(fresh_a->status, 200);
+    cr_assert(!json_equal(fresh_a->json, old_b->json),
+              "the write did not change the aggregate (test data problem): %s", fresh_a->body);
+
+    setenv("TRECHTER_URL", url_b, 1);
+    double start = now_s();
+    bool same = false;
+    struct http_response *new_b = NULL;
+    while (!same && now_s() - start < 2) {
+        if (new_b)
+            http_response_free(new_b);
+        new_b = http_get(query, tok);
+        same = new_b->status == 200 && json_equal(new_b->json, fresh_a->json);
+        if (!same)
+            usleep(20 * 1000);
+    }
+    cr_assert(same, "B still serves the old figures 2 s after a write through A:\nA %s\nB %s",
+              fresh_a->body, new_b->body);
+    cr_log_info("B served the new figures %.0f ms after A's 2xx", (now_s() - start) * 1000);
+    http_response_free(old_b);
+    http_response_free(fresh_a);
+    http_response_free(new_b);
+}
+
+Test(ops_faults, sighup_reloads_settings_without_dropping_connections, .timeout = 60,
+     .fini = instance_cleanup)
+{
+    instance_start(false, NULL);
+    const char *token = itest_env("TOKEN_ANALYST");
+    struct tls_conn kept = {0};
+    tls_get(&kept);
+    cr_assert_eq(kept.status, 200);
+    for (int i = 0; i < 5; i++) {
+        struct http_response *r = http_get("/v1/me", token);
+        cr_assert_eq(r->status, 200, "generous limits before the reload");
+        http_response_free(r);
+    }
+    write_config("rate-limit = 1\nrate-burst = 2\n"
+                 "address-rate-limit = 100000\naddress-burst = 100000\n");
+    int before = count_in_file(inst.log, "reloaded settings");
+    kill(inst.pid, SIGHUP);
+    wait_log("reloaded settings", before, 10);
+    int limited = 0;
+    for (int i = 0; i < 6; i++) {
+        struct http_response *r = http_get("/v1/me", token);
+        if (r->status == 429) {
+            limited++;
+            cr_assert(http_header(r, "Retry-After") != NULL, "429 without Retry-After");
+        }
+        http_response_free(r);
+    }
+    cr_assert(limited >= 3, "the reloaded rate limit (1/s, burst 2) did not apply: %d of 6 refused",
+              limited);
+    cr_assert_eq(instance_wait(0), -1, "the daemon stopped on SIGHUP");
+    tls_close(&kept);
+
+    /* A bad value keeps the settings in force and says why. */
+    write_config("rate-limit = lots\n");
+    before = count_in_file(inst.log, "keeping the current settings");
+    kill(inst.pid, SIGHUP);
+    wait_log("keeping the current settings", before, 10);
+    char *log = slurp(inst.log);
+    cr_assert(strstr(log, "trechterd.conf:1") != NULL, "the log does not name file and line:\n%s",
+              log);
+    free(log);
+    cr_assert_eq(instance_wait(0), -1, "the daemon stopped on a bad reload");
 }

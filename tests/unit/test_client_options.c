@@ -14,10 +14,12 @@ TestSuite(client_options, .timeout = 60);
 Test(client_options, options_beat_environment_beat_config_file)
 {
     struct settings_source opt = {.url = "https://opt.example"};
-    struct settings_source env = {.url = "https://env.example", .cacert = "/env/ca.pem",
-                                  .token = "env-token"};
-    struct settings_source file = {.url = "https://file.example", .cacert = "/file/ca.pem",
-                                   .cert = "/file/c.pem", .key = "/file/k.pem",
+    struct settings_source env = {
+        .url = "https://env.example", .cacert = "/env/ca.pem", .token = "env-token"};
+    struct settings_source file = {.url = "https://file.example",
+                                   .cacert = "/file/ca.pem",
+                                   .cert = "/file/c.pem",
+                                   .key = "/file/k.pem",
                                    .token_file = "/file/token"};
     struct settings s;
     char err[256];
@@ -54,8 +56,7 @@ Test(client_options, a_token_file_option_beats_a_token_in_the_environment)
 
 Test(client_options, within_one_level_a_token_beats_a_token_file)
 {
-    struct settings_source env = {.url = "https://x.example", .token = "t",
-                                  .token_file = "/f"};
+    struct settings_source env = {.url = "https://x.example", .token = "t", .token_file = "/f"};
     struct settings s;
     char err[256];
     cr_assert_eq(settings_resolve(NULL, &env, NULL, &s, err, sizeof err), 0);
@@ -176,9 +177,20 @@ Test(client_options, cli_options_anywhere_and_repeated_regions)
 {
     struct cli c;
     char err[256];
-    const char *argv[] = {"trechter",  "--format",  "csv",          "funnels", "--period",
-                          "2026-Q2",   "--region",  "VR01",         "--region", "VR17",
-                          "--region-set", "safetyRegion", "--delimiter=semicolon", "--retries",
+    const char *argv[] = {"trechter",
+                          "--format",
+                          "csv",
+                          "funnels",
+                          "--period",
+                          "2026-Q2",
+                          "--region",
+                          "VR01",
+                          "--region",
+                          "VR17",
+                          "--region-set",
+                          "safetyRegion",
+                          "--delimiter=semicolon",
+                          "--retries",
                           "2"};
     cr_assert_eq(parse(&c, err, sizeof err, 15, argv), 0, "%s", err);
     cr_assert_str_eq(c.command, "funnels");
@@ -196,8 +208,8 @@ Test(client_options, cli_positional_arguments_and_stdin_dash)
 {
     struct cli c;
     char err[256];
-    const char *argv[] = {"trechter", "push", "funnel", "GM0344", "2016-Q1", "-", "--dry-run",
-                          "--if-match", "3"};
+    const char *argv[] = {"trechter", "push",      "funnel",     "GM0344", "2016-Q1",
+                          "-",        "--dry-run", "--if-match", "3"};
     cr_assert_eq(parse(&c, err, sizeof err, 9, argv), 0, "%s", err);
     cr_assert_str_eq(c.command, "push");
     cr_assert_eq(c.nargs, 4);

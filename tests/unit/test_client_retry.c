@@ -46,7 +46,8 @@ Test(client_retry, full_jitter_stays_within_the_exponential_ceiling)
             ceiling = 30000;
         cr_assert_eq(retry_delay_ms(attempt, -1, 0, 500, 30000), 0);
         cr_assert_eq(retry_delay_ms(attempt, -1, UINT32_MAX, 500, 30000), ceiling,
-                     "attempt %u: %ld", attempt, retry_delay_ms(attempt, -1, UINT32_MAX, 500, 30000));
+                     "attempt %u: %ld", attempt,
+                     retry_delay_ms(attempt, -1, UINT32_MAX, 500, 30000));
         long mid = retry_delay_ms(attempt, -1, UINT32_MAX / 2, 500, 30000);
         cr_assert(mid >= ceiling / 2 - 1 && mid <= ceiling / 2 + 1, "attempt %u: %ld", attempt,
                   mid);

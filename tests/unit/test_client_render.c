@@ -93,9 +93,12 @@ static const char funnels_doc[] =
     " {\"period\": \"2026-Q2\", \"region\": {\"code\": \"VR17\", \"name\": \"Rotterdam-Rijnmond\"},"
     "  \"protected\": true, \"coverage\": {\"reporting\": 12, \"expected\": 13},"
     "  \"stages\": {\"occurred\": {\"state\": \"notKnown\", \"count\": null},"
-    "   \"signalled\": {\"state\": \"published\", \"count\": 410, \"reporting\": 12, \"per10k\": 15.6},"
-    "   \"reported\": {\"state\": \"published\", \"count\": 300, \"per10k\": 11.5, \"fromPrevious\": 0.73},"
-    "   \"helped\": {\"state\": \"published\", \"count\": 5, \"per10k\": null, \"withheld\": \"rateMin\"}}},"
+    "   \"signalled\": {\"state\": \"published\", \"count\": 410, \"reporting\": 12, \"per10k\": "
+    "15.6},"
+    "   \"reported\": {\"state\": \"published\", \"count\": 300, \"per10k\": 11.5, "
+    "\"fromPrevious\": 0.73},"
+    "   \"helped\": {\"state\": \"published\", \"count\": 5, \"per10k\": null, \"withheld\": "
+    "\"rateMin\"}}},"
     " {\"period\": \"2026-Q2\", \"region\": {\"code\": \"VR01\", \"name\": \"Groningen\"},"
     "  \"protected\": false, \"coverage\": {\"reporting\": 0, \"expected\": 10},"
     "  \"stages\": {\"reported\": {\"state\": \"notSubmitted\", \"count\": null}}}]}";
@@ -146,11 +149,11 @@ Test(client_render, a_protected_row_alone_raises_the_banner)
 
 Test(client_render, funnels_with_a_breakdown_are_listed_long)
 {
-    json_t *doc = parse(
-        "{\"rows\": [{\"period\": \"2026-Q2\", \"region\": {\"code\": \"NL01\", \"name\": "
-        "\"Nederland\"}, \"protected\": true, \"stages\": {\"reported\": {\"state\": "
-        "\"published\", \"count\": 30, \"breakdown\": {\"girl\": {\"state\": \"published\", "
-        "\"count\": 20}, \"boy\": {\"state\": \"published\", \"count\": 10}}}}}]}");
+    json_t *doc =
+        parse("{\"rows\": [{\"period\": \"2026-Q2\", \"region\": {\"code\": \"NL01\", \"name\": "
+              "\"Nederland\"}, \"protected\": true, \"stages\": {\"reported\": {\"state\": "
+              "\"published\", \"count\": 30, \"breakdown\": {\"girl\": {\"state\": \"published\", "
+              "\"count\": 20}, \"boy\": {\"state\": \"published\", \"count\": 10}}}}}]}");
     CAPTURE(text, render_rows(out, RENDER_FUNNELS, doc));
     json_decref(doc);
     cr_assert(strstr(text, "CATEGORY") != NULL, "%s", text);
@@ -189,8 +192,9 @@ Test(client_render, completeness_lists_missing_codes)
 
 Test(client_render, networks_table_and_no_rows)
 {
-    json_t *doc = parse("{\"rows\": [{\"region\": {\"code\": \"VR09\", \"name\": \"Utrecht\"}, "
-                        "\"reporting\": 3, \"expected\": 26, \"stepsMet\": {\"0\": 1, \"8\": 2}}]}");
+    json_t *doc =
+        parse("{\"rows\": [{\"region\": {\"code\": \"VR09\", \"name\": \"Utrecht\"}, "
+              "\"reporting\": 3, \"expected\": 26, \"stepsMet\": {\"0\": 1, \"8\": 2}}]}");
     CAPTURE(text, render_rows(out, RENDER_NETWORKS, doc));
     json_decref(doc);
     cr_assert(strstr(text, "VR09") && strstr(text, "REPORTING"), "%s", text);
@@ -255,7 +259,8 @@ Test(client_render, singular_summaries)
                       "\"detail\": \"big change\"}]}");
     CAPTURE(text, render_funnel(out, f));
     json_decref(f);
-    cr_assert(strstr(text, "funnel GM0344 2016-Q1, revision 2") && strstr(text, "GM0344 data office"),
+    cr_assert(strstr(text, "funnel GM0344 2016-Q1, revision 2") &&
+                  strstr(text, "GM0344 data office"),
               "%s", text);
     cr_assert(strstr(text, "unchanged"), "%s", text);
     cr_assert(strstr(text, "gender: girl 27, boy 14"), "%s", text);
@@ -303,8 +308,9 @@ Test(client_render, template_excel_profile)
     json_t *doc = parse(stages_doc);
     CAPTURE(text, template_write(out, doc, "GM0344", "2016-Q1", 1));
     json_decref(doc);
-    cr_assert(strncmp(text, "\xEF\xBB\xBFmunicipality;period;stage;dimension;category;count\r\n"
-                            "GM0344;2016-Q1;occurred;total;;\r\n",
+    cr_assert(strncmp(text,
+                      "\xEF\xBB\xBFmunicipality;period;stage;dimension;category;count\r\n"
+                      "GM0344;2016-Q1;occurred;total;;\r\n",
                       strlen("\xEF\xBB\xBFmunicipality;period;stage;dimension;category;count\r\n"
                              "GM0344;2016-Q1;occurred;total;;\r\n")) == 0,
               "%s", text);
