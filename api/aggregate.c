@@ -30,60 +30,52 @@ static double round_to(double x, int decimals)
     return round(x * f) / f;
 }
 
-/* A published figure: the count a caller sees and whether protection applies to rates from it. */
-struct published {
-    bool known;
-    long long count;
-};
-
-static struct published publish(const struct agg_cell *c, bool raw, const struct sdc_params *sdc)
+long long agg_publish(long long n, uint32_t k, bool raw, const struct sdc_params *sdc)
 {
-    struct published p = {false, 0};
-    if (!c)
-        return p;
-    p.known = true;
-    p.count = raw ? c->n : sdc_publish(c->n, c->k, sdc->js, sdc->d);
-    return p;
+    return raw ? n : sdc_publish(n, k, sdc->js, sdc->d);
 }
 
 /* Adds state, count, reporting, per10k and (when `prev` is given) fromPrevious to obj for one
  * cell. Rates are shown to protected callers only when numerator and denominator are at least
  * rateMin (design §5.4); otherwise null with "withheld": "rateMin". */
 static void put_figure(json_t *obj, const struct agg_region *r, const struct agg_cell *c,
-                       const struct agg_cell *prev, bool has_prev, const struct sdc_params *sdc)
+                       bool has_prev, const struct sdc_params *sdc)
 {
     if (r->submitted == 0 || !c) {
         json_object_set_new(obj, "state", json_string(r->submitted ? "notKnown" : "notSubmitted"));
         json_object_set_new(obj, "count", json_null());
         return;
     }
-    struct published p = publish(c, r->raw, sdc);
+    long long count = agg_publish(c->n, c->k, r->raw, sdc);
     bool withheld = false;
     json_object_set_new(obj, "state", json_string("published"));
-    json_object_set_new(obj, "count", json_integer(p.count));
+    json_object_set_new(obj, "count", json_integer(count));
     json_object_set_new(obj, "reporting", json_integer(c->reporting));
     if (c->population > 0 && c->population_missing == 0) {
-        if (!r->raw && (p.count < sdc->rate_min || c->population < sdc->rate_min)) {
+        if (!r->raw && (count < sdc->rate_min || c->population < sdc->rate_min)) {
             json_object_set_new(obj, "per10k", json_null());
             withheld = true;
         } else {
             json_object_set_new(obj, "per10k",
-                                json_real(round_to((double)p.count * 10000.0 /
+                                json_real(round_to((double)count * 10000.0 /
                                                        (double)c->population, 1)));
         }
     } else {
         json_object_set_new(obj, "per10k", json_null());
     }
     if (has_prev) {
-        struct published q = publish(prev, r->raw, sdc);
-        if (!q.known || q.count == 0) {
+        /* Over the municipalities that gave both stages, both published (so a conversion is
+         * as protected as the counts it comes from). */
+        long long num = c->has_pair ? agg_publish(c->pair_n, c->pair_k, r->raw, sdc) : 0;
+        long long den = c->has_pair ? agg_publish(c->prev_n, c->prev_k, r->raw, sdc) : 0;
+        if (!c->has_pair || den == 0) {
             json_object_set_new(obj, "fromPrevious", json_null());
-        } else if (!r->raw && (p.count < sdc->rate_min || q.count < sdc->rate_min)) {
+        } else if (!r->raw && (num < sdc->rate_min || den < sdc->rate_min)) {
             json_object_set_new(obj, "fromPrevious", json_null());
             withheld = true;
         } else {
             json_object_set_new(obj, "fromPrevious",
-                                json_real(round_to((double)p.count / (double)q.count, 2)));
+                                json_real(round_to((double)num / (double)den, 2)));
         }
     }
     if (withheld)
@@ -112,8 +104,7 @@ json_t *aggregate_funnel_rows(const struct agg_region *regions, size_t n,
             const char *prev_stage = s ? cat->stages[s - 1] : NULL;
             json_t *fig = json_object();
             const struct agg_cell *total = find_cell(r, stage, "");
-            put_figure(fig, r, total, prev_stage ? find_cell(r, prev_stage, "") : NULL, s > 0,
-                       sdc);
+            put_figure(fig, r, total, s > 0, sdc);
             if (dim >= 0 && catalog_stage_allows(cat, (int)s, dim)) {
                 json_t *bd = json_object();
                 for (size_t k = 0; k < cat->ncategories[dim]; k++) {
@@ -121,9 +112,7 @@ json_t *aggregate_funnel_rows(const struct agg_region *regions, size_t n,
                     json_t *cf = json_object();
                     const struct agg_cell *cell = total ? find_cell(r, stage, category) : NULL;
                     bool prev_allows = prev_stage && catalog_stage_allows(cat, (int)s - 1, dim);
-                    put_figure(cf, r, cell,
-                               prev_allows ? find_cell(r, prev_stage, category) : NULL,
-                               prev_allows, sdc);
+                    put_figure(cf, r, cell, prev_allows, sdc);
                     json_object_set_new(bd, category, cf);
                 }
                 json_object_set_new(fig, "breakdown", bd);

@@ -21,6 +21,12 @@ struct agg_cell {
     long long population;   /* children 0-17 of the reporting municipalities (0 when unknown) */
     int population_year;
     int population_missing; /* reporting municipalities without a population that year */
+    /* The conversion from the stage before, over the municipalities that gave both stages. */
+    bool has_pair;          /* at least one municipality gave both */
+    long long pair_n;       /* this stage, summed over them */
+    uint32_t pair_k;
+    long long prev_n;       /* the stage before, summed over them */
+    uint32_t prev_k;
 };
 
 struct agg_region {
@@ -36,6 +42,10 @@ struct agg_region {
     struct agg_cell *cells; /* owned */
     size_t ncells;
 };
+
+/* Published value of a sum: raw, or cell-key perturbed (design §5.3). */
+struct sdc_params;
+long long agg_publish(long long n, uint32_t k, bool raw, const struct sdc_params *sdc);
 
 struct sdc_params {
     int js, d, rate_min;

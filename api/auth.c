@@ -5,9 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "api/request.h"
+#include "api/principal_cache.h"
 #include "daemon/conn_guard.h"
+#include "daemon/db_listen.h"
 #include "daemon/db_pool.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
@@ -36,14 +39,16 @@ bool auth_parse_bearer(const char *header, char *token, size_t tokenlen)
 
 static const char lookup_sql[] =
     "SELECT t.id, t.role, t.label,"
-    "       coalesce(string_agg(tm.municipality_code, ',' ORDER BY tm.municipality_code), '')"
+    "       coalesce(string_agg(tm.municipality_code, ',' ORDER BY tm.municipality_code), ''),"
+    "       extract(epoch FROM t.expires_at)::bigint"
     "  FROM tokens t LEFT JOIN token_municipalities tm ON tm.token_id = t.id"
     " WHERE t.hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())"
     " GROUP BY t.id";
 
 static const char cert_lookup_sql[] =
     "SELECT t.id, t.role, t.label,"
-    "       coalesce(string_agg(tm.municipality_code, ',' ORDER BY tm.municipality_code), '')"
+    "       coalesce(string_agg(tm.municipality_code, ',' ORDER BY tm.municipality_code), ''),"
+    "       extract(epoch FROM t.expires_at)::bigint"
     "  FROM tokens t LEFT JOIN token_municipalities tm ON tm.token_id = t.id"
     " WHERE t.cert_serial = $1 AND t.revoked_at IS NULL"
     "   AND (t.expires_at IS NULL OR t.expires_at > now())"
@@ -80,6 +85,8 @@ static enum role role_from(const char *s)
     return ROLE_NONE;
 }
 
+static void admit(struct request *r, void (*next)(struct request *r));
+
 static void lookup_done(void *arg, enum db_status status, const PGresult *res)
 {
     struct request *r = arg;
@@ -104,11 +111,30 @@ static void lookup_done(void *arg, enum db_status status, const PGresult *res)
         refuse(r, "bad role", "The token is not usable.");
         return;
     }
+    if (db_listen_ok(r->worker->listen) && r->changes_at_start == r->worker->changes)
+        principal_cache_put(r->worker->principals, r->credential_key, p,
+                            PQgetisnull(res, 0, 4) ? 0 : (time_t)atoll(PQgetvalue(res, 0, 4)));
+    admit(r, next);
+}
+
+/* The principal is known: its own rate limit, then on. */
+static void admit(struct request *r, void (*next)(struct request *r))
+{
     const struct app_settings *s = &r->worker->settings;
     char key[32];
-    snprintf(key, sizeof key, "p:%lld", p->id);
+    snprintf(key, sizeof key, "p:%lld", r->principal.id);
     if (request_rate_ok(r, key, s->rate_limit, s->rate_burst))
         next(r);
+}
+
+/* Answers from the worker's principal cache when it can be trusted; true when it did. */
+static bool from_cache(struct request *r, void (*next)(struct request *r))
+{
+    if (!db_listen_ok(r->worker->listen) ||
+        !principal_cache_get(r->worker->principals, r->credential_key, time(NULL), &r->principal))
+        return false;
+    admit(r, next);
+    return true;
 }
 
 void auth_then(struct request *r, void (*next)(struct request *r))
@@ -119,6 +145,9 @@ void auth_then(struct request *r, void (*next)(struct request *r))
     if (!header && conn_guard_client_serial(r->ev, serial, sizeof serial)) {
         /* Mutual TLS: a verified certificate maps to a principal by its OIN. A token, when sent
          * as well, takes precedence. */
+        snprintf(r->credential_key, sizeof r->credential_key, "c:%s", serial);
+        if (from_cache(r, next))
+            return;
         r->resume = next;
         const char *params[] = {serial};
         if (db_pool_query(r->worker->db, cert_lookup_sql, 1, params, lookup_done, r) < 0)
@@ -126,11 +155,9 @@ void auth_then(struct request *r, void (*next)(struct request *r))
         return;
     }
     if (!header) {
-        request_add_header(r, "WWW-Authenticate", "Bearer realm=\"trechter\"");
-        reply_problem(r, 401, "unauthenticated",
-                      "This resource needs a token: send 'Authorization: Bearer <token>', or a "
-                      "client certificate registered for this service.",
-                      NULL);
+        refuse(r, "no credentials",
+               "This resource needs a token: send 'Authorization: Bearer <token>', or a client "
+               "certificate registered for this service.");
         return;
     }
     if (!auth_parse_bearer(header, token, sizeof token)) {
@@ -140,6 +167,9 @@ void auth_then(struct request *r, void (*next)(struct request *r))
     char hash[65];
     token_hash_hex(token, hash);
     explicit_bzero(token, sizeof token);
+    snprintf(r->credential_key, sizeof r->credential_key, "t:%s", hash);
+    if (from_cache(r, next))
+        return;
     r->resume = next;
     const char *params[] = {hash};
     if (db_pool_query(r->worker->db, lookup_sql, 1, params, lookup_done, r) < 0)

@@ -16,11 +16,13 @@
 #include "api/read_query.h"
 #include "api/request.h"
 #include "daemon/db_pool.h"
+#include "daemon/log.h"
 #include "daemon/server.h"
 
 static const char aggregate_sql[] =
     "SELECT period, region_code, region_name, expected, submitted, all_raw, stage, category,"
-    "       reporting, n, k, population, population_year, population_missing"
+    "       reporting, n, k, population, population_year, population_missing,"
+    "       pair_n, pair_k, prev_n, prev_k"
     "  FROM aggregate_funnels($1, $2::text[], $3::text[], $4, $5::text[], $6::boolean)";
 static const char completeness_sql[] = "SELECT completeness($1, $2, $3::text[])";
 
@@ -32,7 +34,10 @@ struct read_call {
     char dimension[CATALOG_MAX_KEY + 1]; /* breakdown, "" for none */
     char stage[CATALOG_MAX_KEY + 1];     /* comparisons */
     enum compare_metric metric;
-    json_t *rows; /* owned: comparisons keep the set's rows while the nation is read */
+    json_t *rows;     /* owned: comparisons: the set's rows */
+    json_t *national; /* owned: comparisons: the nation's row */
+    int pending;      /* comparisons: statements not yet answered */
+    enum db_status failure; /* comparisons: the first failure, DB_OK when none */
 };
 
 static void read_call_free(void *p)
@@ -42,6 +47,7 @@ static void read_call_free(void *p)
         return;
     read_query_clear(&c->q);
     json_decref(c->rows);
+    json_decref(c->national);
     free(c);
 }
 
@@ -112,6 +118,11 @@ static struct agg_region *regions_from(const PGresult *res, bool caller_raw, siz
             cell->population = atoll(PQgetvalue(res, j, 11));
             cell->population_year = atoi(PQgetvalue(res, j, 12));
             cell->population_missing = atoi(PQgetvalue(res, j, 13));
+            cell->has_pair = !PQgetisnull(res, j, 14);
+            cell->pair_n = atoll(PQgetvalue(res, j, 14));
+            cell->pair_k = (uint32_t)strtoull(PQgetvalue(res, j, 15), NULL, 10);
+            cell->prev_n = atoll(PQgetvalue(res, j, 16));
+            cell->prev_k = (uint32_t)strtoull(PQgetvalue(res, j, 17), NULL, 10);
         }
     }
     *count = ri;
@@ -132,25 +143,26 @@ static bool any_protected(const json_t *rows)
     return false;
 }
 
-static void send_aggregate(struct request *r, const char *set, const char *regions,
-                           db_done_fn done);
+static int send_aggregate(struct request *r, const char *set, const char *regions,
+                          db_done_fn done);
 
-static void compare_national_done(void *arg, enum db_status status, const PGresult *res)
+/* Comparisons read the region set and the nation at once, on two connections; whichever answer
+ * comes last builds the reply (the request must outlive both statements). */
+static void compare_finish(struct request *r)
 {
-    struct request *r = arg;
     struct read_call *c = r->handler_state;
-    if (status != DB_OK) {
-        reply_db_failure(r, status, res);
+    if (--c->pending > 0)
+        return;
+    if (c->failure != DB_OK) {
+        reply_db_failure(r, c->failure == DB_SQL_ERROR ? DB_OK : c->failure, NULL);
         return;
     }
-    size_t n = 0;
-    struct agg_region *regions = regions_from(res, r->principal.role == ROLE_RAPPORTEUR, &n);
-    struct sdc_params sdc = sdc_of(r);
-    json_t *national = regions ? aggregate_funnel_rows(regions, n, r->worker->catalog, NULL, &sdc)
-                               : NULL;
-    agg_regions_free(regions, n);
-    json_t *result = aggregate_compare(c->rows, json_array_get(national, 0), c->stage, c->metric);
-    json_decref(national);
+    if (json_array_size(c->rows) == 0) {
+        reply_no_regions(r, c->q.region_set);
+        return;
+    }
+    json_t *result = aggregate_compare(c->rows, json_array_get(c->national, 0), c->stage,
+                                       c->metric);
     json_object_set_new(result, "regionSet", json_string(c->q.region_set));
     json_object_set_new(result, "period", json_string(c->q.first_period));
     json_object_set_new(result, "protected", json_boolean(any_protected(c->rows)));
@@ -161,6 +173,46 @@ static void compare_national_done(void *arg, enum db_status status, const PGresu
         return;
     }
     reply_json(r, 200, result);
+}
+
+/* Renders one statement's rows as funnel rows; NULL (with c->failure set) when it failed. */
+static json_t *rows_of(struct request *r, enum db_status status, const PGresult *res,
+                       const char *dimension)
+{
+    struct read_call *c = r->handler_state;
+    if (status != DB_OK) {
+        if (status == DB_SQL_ERROR)
+            log_error("request id=%s aggregate statement failed: %s", r->request_id,
+                      res ? PQresultErrorMessage(res) : "?");
+        c->failure = status;
+        return NULL;
+    }
+    size_t n = 0;
+    struct agg_region *regions = regions_from(res, r->principal.role == ROLE_RAPPORTEUR, &n);
+    if (!regions) {
+        c->failure = DB_OVERLOADED;
+        return NULL;
+    }
+    struct sdc_params sdc = sdc_of(r);
+    json_t *rows = aggregate_funnel_rows(regions, n, r->worker->catalog, dimension, &sdc);
+    agg_regions_free(regions, n);
+    return rows;
+}
+
+static void compare_set_done(void *arg, enum db_status status, const PGresult *res)
+{
+    struct request *r = arg;
+    struct read_call *c = r->handler_state;
+    c->rows = rows_of(r, status, res, NULL);
+    compare_finish(r);
+}
+
+static void compare_national_done(void *arg, enum db_status status, const PGresult *res)
+{
+    struct request *r = arg;
+    struct read_call *c = r->handler_state;
+    c->national = rows_of(r, status, res, NULL);
+    compare_finish(r);
 }
 
 static void aggregate_done(void *arg, enum db_status status, const PGresult *res)
@@ -186,11 +238,6 @@ static void aggregate_done(void *arg, enum db_status status, const PGresult *res
     json_t *rows = aggregate_funnel_rows(regions, n, r->worker->catalog,
                                          c->dimension[0] ? c->dimension : NULL, &sdc);
     agg_regions_free(regions, n);
-    if (c->kind == READ_COMPARISONS) {
-        c->rows = rows;
-        send_aggregate(r, "nation", NULL, compare_national_done);
-        return;
-    }
     if (c->q.csv) {
         char *text = aggregate_funnels_csv(rows, c->dimension, c->q.excel);
         json_decref(rows);
@@ -205,8 +252,9 @@ static void aggregate_done(void *arg, enum db_status status, const PGresult *res
     reply_json(r, 200, body);
 }
 
-static void send_aggregate(struct request *r, const char *set, const char *regions,
-                           db_done_fn done)
+/* Queues the aggregate statement; returns -1 (without answering) when the pool refuses it. */
+static int send_aggregate(struct request *r, const char *set, const char *regions,
+                          db_done_fn done)
 {
     struct read_call *c = r->handler_state;
     const char *params[6] = {set,
@@ -225,8 +273,7 @@ static void send_aggregate(struct request *r, const char *set, const char *regio
     }
     int rc = db_pool_query(aggregate_pool(r), aggregate_sql, 6, params, done, r);
     free(raw_codes);
-    if (rc < 0)
-        reply_unavailable(r, "The server is shutting down.");
+    return rc;
 }
 
 static void funnels_with_catalog(struct request *r)
@@ -263,7 +310,20 @@ static void funnels_with_catalog(struct request *r)
         return;
     }
     violations_clear(&v);
-    send_aggregate(r, c->q.region_set, c->q.regions, aggregate_done);
+    if (c->kind == READ_COMPARISONS) {
+        c->pending = 2;
+        if (send_aggregate(r, c->q.region_set, c->q.regions, compare_set_done) < 0) {
+            reply_unavailable(r, "The server is shutting down.");
+            return;
+        }
+        if (send_aggregate(r, "nation", NULL, compare_national_done) < 0) {
+            c->failure = DB_UNAVAILABLE; /* answered when the first statement comes back */
+            c->pending--;
+        }
+        return;
+    }
+    if (send_aggregate(r, c->q.region_set, c->q.regions, aggregate_done) < 0)
+        reply_unavailable(r, "The server is shutting down.");
 }
 
 void handle_funnels(struct request *r)

@@ -214,7 +214,9 @@ static void send_and_free(struct request *r, int status, const char *content_typ
     r->status = status;
     r->bytes_out = body ? evbuffer_get_length(body) : 0;
     metrics_note_reply(r, status);
-    if (r->cache_key && status == 200 && body)
+    /* Only what began after the latest change may be cached: an answer read from a snapshot
+     * older than a write must not outlive the notification that cleared the cache. */
+    if (r->cache_key && status == 200 && body && r->changes_at_start == r->worker->changes)
         response_cache_put(r->worker->cache, r->cache_key, content_type ? content_type : "",
                            evhttp_find_header(h, "Content-Disposition"),
                            (const char *)evbuffer_pullup(body, -1), r->bytes_out);
@@ -362,6 +364,7 @@ void request_dispatch(struct evhttp_request *ev, void *arg)
     clock_gettime(CLOCK_MONOTONIC, &r->started);
     r->ev = ev;
     r->worker = w;
+    r->changes_at_start = w->changes;
     w->in_flight++;
     w->requests++;
     r->method = method_of(evhttp_request_get_command(ev), &r->method_text);

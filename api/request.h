@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "api/problem.h"
@@ -38,6 +39,8 @@ struct request {
     char request_id[65];
     char client_address[64];
     struct principal principal;
+    char credential_key[80];    /* "t:<token hash>" or "c:<certificate OIN>", for the cache */
+    uint64_t changes_at_start;  /* worker->changes when the request arrived */
     struct timespec started;
     int status;                 /* set when replied */
     size_t bytes_out;

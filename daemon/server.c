@@ -22,6 +22,7 @@
 #include "api/catalog.h"
 #include "api/request.h"
 #include "daemon/conn_guard.h"
+#include "api/principal_cache.h"
 #include "api/response_cache.h"
 #include "daemon/db_listen.h"
 #include "daemon/db_pool.h"
@@ -289,7 +290,10 @@ static void fence_start(struct worker *w)
 static void on_change(void *arg, const char *payload)
 {
     struct worker *w = arg;
+    w->changes++;
     response_cache_clear(w->cache);
+    if (!payload || strcmp(payload, "tokens") == 0)
+        principal_cache_clear(w->principals);
     if (w->db_read_pool)
         fence_start(w);
 }
@@ -367,8 +371,9 @@ static int worker_setup(struct worker *w, char *err, size_t errlen)
         return -1;
     }
     w->cache = response_cache_new(1024, 16u << 20);
+    w->principals = principal_cache_new(1024);
     w->listen = db_listen_new(w->base, cfg->db, "trechter_changes", on_change, w);
-    if (!w->cache || !w->listen) {
+    if (!w->cache || !w->listen || !w->principals) {
         snprintf(err, errlen, "cannot create the response cache or the LISTEN connection");
         return -1;
     }
@@ -407,6 +412,7 @@ static void worker_teardown(struct worker *w)
     catalog_free(w->catalog);
     db_listen_free(w->listen);
     response_cache_free(w->cache);
+    principal_cache_free(w->principals);
     if (w->command)
         event_free(w->command);
     if (w->drain_timer)

@@ -20,6 +20,7 @@ struct db_pool;
 struct catalog;
 struct db_listen;
 struct response_cache;
+struct principal_cache;
 struct server;
 struct rate_limiter;
 
@@ -55,6 +56,10 @@ struct worker {
     struct catalog *catalog;            /* owned: reference data, loaded on first use */
     struct db_listen *listen;           /* owned: change notifications from the primary */
     struct response_cache *cache;       /* owned: rendered read answers, dropped on changes */
+    struct principal_cache *principals; /* owned: who credentials stand for, dropped on token
+                                           changes */
+    uint64_t changes;                   /* change notifications seen; loop-local. An answer
+                                           begun before the latest one must not be cached. */
     struct event *command;              /* owned: wakes the loop for stop requests */
     struct event *drain_timer;          /* owned: checks in-flight requests while stopping */
     struct event *heartbeat;            /* owned: stamps metrics.heartbeat_ms, copies gauges */

@@ -196,8 +196,10 @@ CREATE TABLE tokens (
     created_at  timestamptz NOT NULL DEFAULT now(),
     expires_at  timestamptz NULL,
     revoked_at  timestamptz NULL,
-    cert_serial text NULL UNIQUE CHECK (cert_serial ~ '^[A-Za-z0-9.:-]{1,64}$')
+    cert_serial text NULL CHECK (cert_serial ~ '^[A-Za-z0-9.:-]{1,64}$')
 );
+-- One live principal per certificate; a revoked one frees its certificate for a new token.
+CREATE UNIQUE INDEX tokens_cert_serial_live ON tokens (cert_serial) WHERE revoked_at IS NULL;
 COMMENT ON COLUMN tokens.hash IS 'Lower-case hex SHA-256 of the token; the token itself is never stored.';
 COMMENT ON COLUMN tokens.label IS 'An organisational label ("GM0599 data office"), never a person''s name.';
 COMMENT ON COLUMN tokens.expires_at IS 'The token is refused from this instant on (now() >= expires_at).';

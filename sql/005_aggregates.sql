@@ -67,37 +67,43 @@ $$;
 -- the stage totals (category '') and, when p_dimension is not 'total', the categories of that
 -- dimension, each with the raw sum n, the summed cell key k (mod 2^32), how many municipalities
 -- gave it, and the child population of exactly those municipalities (latest year at or before the
--- period's). all_raw: every member of the region is in p_raw_codes (the caller may see it raw).
+-- period's), and for the conversion from the stage before: both stages summed over the
+-- municipalities that gave both (pair_*, prev_*; NULL when none did). all_raw: every member of the
+-- region is in p_raw_codes (the caller may see it raw).
 CREATE FUNCTION aggregate_funnels(p_set text, p_periods text[], p_regions text[],
                                   p_dimension text, p_raw_codes text[], p_current boolean)
 RETURNS TABLE (period text, region_code text, region_name text, expected int, submitted int,
                all_raw boolean, stage text, category text, reporting int, n bigint, k bigint,
-               population bigint, population_year int, population_missing int)
+               population bigint, population_year int, population_missing int,
+               pair_n bigint, pair_k bigint, prev_n bigint, prev_k bigint)
 LANGUAGE sql STABLE AS $$
     WITH c AS (SELECT * FROM region_contributions(p_set, p_periods, p_regions, p_current)),
     submitted AS (
         SELECT DISTINCT c.period, c.member
           FROM c JOIN submissions s ON s.kind = 'funnel' AND s.live AND s.period = c.period
                                    AND s.municipality_code = c.contributor),
-    years AS (
-        SELECT x AS period,
-               (SELECT max(year) FROM populations WHERE year <= substr(x, 1, 4)::int) AS year
-          FROM unnest(p_periods) AS x),
     memberships AS (
         SELECT DISTINCT c.period, c.region_code, c.region_name, c.member FROM c),
+    -- Each municipality's children: its latest population year at or before the period's.
+    member_population AS (
+        SELECT m.period, m.member, p.year, p.population_0_17
+          FROM (SELECT DISTINCT period, member FROM memberships) m
+          LEFT JOIN LATERAL (
+              SELECT year, population_0_17 FROM populations
+               WHERE municipality_code = m.member AND year <= substr(m.period, 1, 4)::int
+               ORDER BY year DESC LIMIT 1) p ON true),
     regions AS (
         SELECT m.period, m.region_code, min(m.region_name) AS region_name,
                count(*)::int AS expected,
                count(sb.member)::int AS submitted,
                coalesce(bool_and(m.member = ANY (p_raw_codes)), false) AS all_raw,
                sum(pop.population_0_17) FILTER (WHERE sb.member IS NOT NULL)::bigint AS population,
-               min(y.year) AS population_year,
+               max(pop.year) FILTER (WHERE sb.member IS NOT NULL) AS population_year,
                count(*) FILTER (WHERE sb.member IS NOT NULL
                                   AND pop.population_0_17 IS NULL)::int AS population_missing
           FROM memberships m
-          JOIN years y ON y.period = m.period
           LEFT JOIN submitted sb ON sb.period = m.period AND sb.member = m.member
-          LEFT JOIN populations pop ON pop.municipality_code = m.member AND pop.year = y.year
+          LEFT JOIN member_population pop ON pop.period = m.period AND pop.member = m.member
          GROUP BY m.period, m.region_code),
     per_member AS (
         SELECT c.period, c.region_code, c.member, f.stage, f.category,
@@ -106,23 +112,39 @@ LANGUAGE sql STABLE AS $$
             ON f.dimension IN ('total', p_dimension) AND f.period = c.period
            AND f.municipality_code = c.contributor
          GROUP BY c.period, c.region_code, c.member, f.stage, f.category),
+    -- For conversions: this stage and the one before it, summed over exactly the municipalities
+    -- that gave both, so that a conversion never mixes different municipalities.
+    pairs AS (
+        SELECT pm.period, pm.region_code, pm.stage, pm.category,
+               sum(pm.n)::bigint AS pair_n, (sum(pm.k) % 4294967296)::bigint AS pair_k,
+               sum(pv.n)::bigint AS prev_n, (sum(pv.k) % 4294967296)::bigint AS prev_k
+          FROM per_member pm
+          JOIN stages s ON s.key = pm.stage
+          JOIN stages sp ON sp.position = s.position - 1
+          JOIN per_member pv ON pv.period = pm.period AND pv.region_code = pm.region_code
+                            AND pv.member = pm.member AND pv.stage = sp.key
+                            AND pv.category = pm.category
+         GROUP BY pm.period, pm.region_code, pm.stage, pm.category),
     cells AS (
         SELECT pm.period, pm.region_code, pm.stage, pm.category,
                count(*)::int AS reporting, sum(pm.n)::bigint AS n,
                (sum(pm.k) % 4294967296)::bigint AS k,
-               sum(pop.population_0_17)::bigint AS population, min(y.year) AS population_year,
+               sum(pop.population_0_17)::bigint AS population, max(pop.year) AS population_year,
                count(*) FILTER (WHERE pop.population_0_17 IS NULL)::int AS population_missing
           FROM per_member pm
-          JOIN years y ON y.period = pm.period
-          LEFT JOIN populations pop ON pop.municipality_code = pm.member AND pop.year = y.year
+          LEFT JOIN member_population pop ON pop.period = pm.period AND pop.member = pm.member
          GROUP BY pm.period, pm.region_code, pm.stage, pm.category)
     SELECT r.period, r.region_code, r.region_name, r.expected, r.submitted, r.all_raw,
-           NULL, NULL, NULL, NULL, NULL, r.population, r.population_year, r.population_missing
+           NULL, NULL, NULL, NULL, NULL, r.population, r.population_year, r.population_missing,
+           NULL, NULL, NULL, NULL
       FROM regions r
     UNION ALL
     SELECT x.period, x.region_code, NULL, NULL, NULL, NULL, x.stage, x.category, x.reporting,
-           x.n, x.k, x.population, x.population_year, x.population_missing
+           x.n, x.k, x.population, x.population_year, x.population_missing,
+           pr.pair_n, pr.pair_k, pr.prev_n, pr.prev_k
       FROM cells x
+      LEFT JOIN pairs pr ON pr.period = x.period AND pr.region_code = x.region_code
+                        AND pr.stage = x.stage AND pr.category = x.category
      ORDER BY 1, 2, 7 NULLS FIRST, 8
 $$;
 

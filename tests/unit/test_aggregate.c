@@ -40,6 +40,29 @@ static struct agg_cell cell(const char *stage, const char *category, int reporti
     return c;
 }
 
+/* What sql/005's `pairs` gives when every municipality that gave a stage also gave the one
+ * before: the conversion's numerator and denominator are the two stage sums. */
+static void link_pairs(struct agg_region *r)
+{
+    for (size_t i = 0; i < r->ncells; i++) {
+        struct agg_cell *c = &r->cells[i];
+        for (int s = 1; s < 6; s++) {
+            if (strcmp(c->stage, STAGES[s]) != 0)
+                continue;
+            for (size_t j = 0; j < r->ncells; j++) {
+                const struct agg_cell *p = &r->cells[j];
+                if (strcmp(p->stage, STAGES[s - 1]) == 0 && strcmp(p->category, c->category) == 0) {
+                    c->has_pair = true;
+                    c->pair_n = c->n;
+                    c->pair_k = c->k;
+                    c->prev_n = p->n;
+                    c->prev_k = p->k;
+                }
+            }
+        }
+    }
+}
+
 /* A region with a malloc'd copy of cells (agg_regions_free() frees it). */
 static void region(struct agg_region *r, const char *code, const char *name, int expected,
                    int submitted, bool raw, long long population, const struct agg_cell *cells,
@@ -59,6 +82,7 @@ static void region(struct agg_region *r, const char *code, const char *name, int
     if (ncells)
         memcpy(r->cells, cells, ncells * sizeof *cells);
     r->ncells = ncells;
+    link_pairs(r);
 }
 
 static json_t *stage_of(json_t *row, const char *stage)
@@ -218,6 +242,32 @@ Test(aggregate_rows, per10k_and_fromPrevious_come_from_published_values, .timeou
                        round_to((double)nr / (double)ns, 100), 1e-9);
     json_decref(rows);
     agg_regions_free(rs, 2);
+    catalog_free(cat);
+}
+
+Test(aggregate_rows, fromPrevious_compares_the_same_municipalities_only, .timeout = 120)
+{
+    /* Nine municipalities gave signalled (100 in all), five gave disclosed (50). Over the five
+     * that gave both, signalled is 40: the conversion is 40/50, not 100/50. */
+    struct catalog *cat = load_catalog();
+    struct agg_cell cells[] = {cell("disclosed", "", 5, 50, 0, 50000),
+                               cell("signalled", "", 9, 100, 0, 90000)};
+    struct agg_region *rs = calloc(1, sizeof *rs);
+    region(&rs[0], "VR01", "Groningen", 10, 9, true, 90000, cells, 2);
+    struct agg_cell *sig = &rs[0].cells[1];
+    sig->pair_n = 40; /* over the five that gave disclosed too */
+    sig->prev_n = 50;
+    json_t *rows = aggregate_funnel_rows(rs, 1, cat, NULL, &SDC);
+    json_t *s = stage_of(json_array_get(rows, 0), "signalled");
+    cr_assert_eq(count_of(s), 100, "the count is still over everyone who gave the stage");
+    cr_assert_float_eq(real_of(s, "fromPrevious"), 0.8, 1e-9);
+    sig->has_pair = false; /* nobody gave both: no conversion */
+    json_decref(rows);
+    rows = aggregate_funnel_rows(rs, 1, cat, NULL, &SDC);
+    s = stage_of(json_array_get(rows, 0), "signalled");
+    cr_assert(json_is_null(json_object_get(s, "fromPrevious")));
+    json_decref(rows);
+    agg_regions_free(rs, 1);
     catalog_free(cat);
 }
 
