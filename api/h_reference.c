@@ -79,11 +79,15 @@ static const char partner_types_sql[] =
 
 void handle_municipalities(struct request *r)
 {
+    if (request_cached_reply(r))
+        return;
     reply_from_query(r, municipalities_sql, 0, NULL, "No municipalities are loaded.");
 }
 
 void handle_municipality(struct request *r)
 {
+    if (request_cached_reply(r))
+        return;
     const char *code = request_param(r, "code");
     if (!valid_municipality_code(code)) {
         reply_invalid_path(r, "code", "A municipality code is GM followed by four digits (GM0599).");
@@ -95,21 +99,29 @@ void handle_municipality(struct request *r)
 
 void handle_region_sets(struct request *r)
 {
+    if (request_cached_reply(r))
+        return;
     reply_from_query(r, region_sets_sql, 0, NULL, "No region sets are loaded.");
 }
 
 void handle_regions(struct request *r)
 {
+    if (request_cached_reply(r))
+        return;
     const char *params[] = {request_param(r, "key")};
     reply_from_query(r, regions_sql, 1, params, "There is no region set with this key.");
 }
 
 void handle_stages(struct request *r)
 {
+    if (request_cached_reply(r))
+        return;
     reply_from_query(r, stages_sql, 0, NULL, "No stages are loaded.");
 }
 
 void handle_partner_types(struct request *r)
 {
+    if (request_cached_reply(r))
+        return;
     reply_from_query(r, partner_types_sql, 0, NULL, "No partner types are loaded.");
 }

@@ -153,12 +153,11 @@ bool request_cached_reply(struct request *r)
                        : p->role == ROLE_MUNICIPALITY ? "municipality:"
                                                       : "protected";
     const char *codes = p->role == ROLE_MUNICIPALITY && p->codes ? p->codes : "";
-    size_t n = strlen(r->match.route->name) + strlen(kind) + strlen(codes) +
-               (query ? strlen(query) : 0) + 16;
+    size_t n = strlen(r->path) + strlen(kind) + strlen(codes) + (query ? strlen(query) : 0) + 16;
     char *key = malloc(n);
     if (!key)
         return false;
-    snprintf(key, n, "%s|%s%s|%s|%s", r->match.route->name, kind, codes,
+    snprintf(key, n, "%s|%s%s|%s|%s", r->path, kind, codes,
              accept && strstr(accept, "text/csv") ? "csv" : "json", query ? query : "");
     struct cached_answer a;
     if (response_cache_get(r->worker->cache, key, &a)) {
@@ -223,8 +222,9 @@ static void send_and_free(struct request *r, int status, const char *content_typ
     struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
     evhttp_send_reply(r->ev, status, reason_phrase(status), body);
     conn_guard_flush(evcon);
-    log_info("request id=%s principal=%lld method=%s path=%s route=%s status=%d bytes=%zu "
-             "ms=%.1f",
+    log_buffered(LOG_INFO,
+                 "request id=%s principal=%lld method=%s path=%s route=%s status=%d bytes=%zu "
+                 "ms=%.1f",
              r->request_id, r->principal.authenticated ? r->principal.id : 0LL, r->method_text,
              r->path ? r->path : "-", route ? route->name : "-", status, r->bytes_out,
              elapsed_ms(&r->started));

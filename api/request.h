@@ -70,7 +70,7 @@ void reply_unavailable(struct request *r, const char *detail);
 
 /* For read endpoints: answers from the worker's cache and returns true, or arranges for the
  * answer about to be made to be cached (when change notifications are being received) and returns
- * false. The key holds the route, the query, the format asked for and the kind of caller. */
+ * false. The key holds the path, the query, the format asked for and the kind of caller. */
 bool request_cached_reply(struct request *r);
 
 /* Takes one request from the bucket `key` ("a:<address>" or "p:<principal id>"); when it is empty

@@ -298,6 +298,12 @@ static void on_change(void *arg, const char *payload)
         fence_start(w);
 }
 
+/* Request lines wait at most this long in the worker's log buffer. */
+static void worker_log_flush(evutil_socket_t fd, short what, void *arg)
+{
+    log_flush();
+}
+
 /* The worker's heartbeat: proves to the watchdog that this loop runs, and copies loop-local
  * figures where the /metrics thread can read them. */
 static void worker_heartbeat(evutil_socket_t fd, short what, void *arg)
@@ -391,6 +397,12 @@ static int worker_setup(struct worker *w, char *err, size_t errlen)
     w->command = event_new(w->base, -1, 0, worker_command, w);
     w->drain_timer = evtimer_new(w->base, worker_check_drained, w);
     w->heartbeat = event_new(w->base, -1, EV_PERSIST, worker_heartbeat, w);
+    w->log_flush = event_new(w->base, -1, EV_PERSIST, worker_log_flush, w);
+    struct timeval every_100ms = {0, 100000};
+    if (!w->log_flush || event_add(w->log_flush, &every_100ms) < 0) {
+        snprintf(err, errlen, "cannot start the log flush timer");
+        return -1;
+    }
     if (!w->command || !w->drain_timer || !w->heartbeat)
         return -1;
     int hb = w->server->heartbeat_interval_ms;
@@ -404,6 +416,8 @@ static void worker_teardown(struct worker *w)
         evhttp_free(w->http);
     if (w->heartbeat)
         event_free(w->heartbeat);
+    if (w->log_flush)
+        event_free(w->log_flush);
     if (w->db_read_pool)
         db_pool_free(w->db_read_pool);
     w->db_read = NULL;
@@ -426,6 +440,7 @@ static void *worker_run(void *arg)
 {
     struct worker *w = arg;
     event_base_dispatch(w->base);
+    log_flush();
     return NULL;
 }
 

@@ -61,6 +61,7 @@ struct worker {
     uint64_t changes;                   /* change notifications seen; loop-local. An answer
                                            begun before the latest one must not be cached. */
     struct event *command;              /* owned: wakes the loop for stop requests */
+    struct event *log_flush;            /* owned: writes buffered request lines every 100 ms */
     struct event *drain_timer;          /* owned: checks in-flight requests while stopping */
     struct event *heartbeat;            /* owned: stamps metrics.heartbeat_ms, copies gauges */
     char read_fence[32];                /* primary WAL position the standby must pass ("" none) */

@@ -713,7 +713,9 @@ Test(limits, address_limit_hits_public_endpoints)
     cr_assert_eq(other, 0, "%d pipelined answers were neither the expected 404/200 nor 429", other);
     cr_assert(refused > 0, "no 429 from the address limit among %d pipelined requests (%d passed)",
               N, ok);
-    cr_assert(ok >= 50, "only %d requests passed before 429 (address-burst 50)", ok);
+    /* The burst of 50, less the few /healthz probes this test made from the same address while
+     * the daemon started (the bucket refills at 50/s meanwhile). */
+    cr_assert(ok >= 45, "only %d requests passed before 429 (address-burst 50)", ok);
     cr_assert(muni_refused > 0, "the public /v1/municipalities was never refused (%d of %d passed) "
               "after the address's bucket was drained", muni_ok, MUNI);
     cr_assert(strcasestr(last429, "\r\nContent-Type: application/problem+json"),
