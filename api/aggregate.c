@@ -329,6 +329,26 @@ static void csv_value(struct text *t, const json_t *v, char delim, bool excel)
     csv_field(t, buf, delim, false);
 }
 
+/* Starts a CSV text: the UTF-8 BOM of the Excel profile, then the header line. */
+static void csv_start(struct text *t, const char *const *header, size_t n, char delim, bool excel)
+{
+    if (excel)
+        text_add(t, "\xEF\xBB\xBF", 3);
+    for (size_t i = 0; i < n; i++)
+        csv_field(t, header[i], delim, i == 0);
+    text_add(t, "\r\n", 2);
+}
+
+/* The finished text (the caller frees it), or NULL when memory ran out on the way. */
+static char *text_take(struct text *t)
+{
+    if (t->failed) {
+        free(t->buf);
+        return NULL;
+    }
+    return t->buf;
+}
+
 static void csv_figure_line(struct text *t, const json_t *row, const char *stage,
                             const char *dimension, const char *category, const json_t *fig,
                             char delim, bool excel)
@@ -357,15 +377,11 @@ char *aggregate_funnels_csv(const json_t *rows, const char *dimension, bool exce
 {
     struct text t = {0};
     char delim = excel ? ';' : ',';
-    if (excel)
-        text_add(&t, "\xEF\xBB\xBF", 3);
     static const char *const header[] = {
         "period",   "region_code", "region_name", "protected", "reporting",
         "expected", "child_population", "stage",  "dimension", "category",
         "state",    "count",       "per10k",      "from_previous", "withheld"};
-    for (size_t i = 0; i < sizeof header / sizeof header[0]; i++)
-        csv_field(&t, header[i], delim, i == 0);
-    text_add(&t, "\r\n", 2);
+    csv_start(&t, header, sizeof header / sizeof header[0], delim, excel);
     size_t i;
     const json_t *row;
     json_array_foreach(rows, i, row)
@@ -381,25 +397,17 @@ char *aggregate_funnels_csv(const json_t *rows, const char *dimension, bool exce
                 csv_figure_line(&t, row, stage, dimension, category, cf, delim, excel);
         }
     }
-    if (t.failed) {
-        free(t.buf);
-        return NULL;
-    }
-    return t.buf;
+    return text_take(&t);
 }
 
 char *aggregate_compare_csv(const json_t *result, bool excel)
 {
     struct text t = {0};
     char delim = excel ? ';' : ',';
-    if (excel)
-        text_add(&t, "\xEF\xBB\xBF", 3);
     static const char *const header[] = {"period", "region_code", "region_name", "protected",
                                          "rank", "value", "ratio_to_national", "z_score",
                                          "quartile", "state"};
-    for (size_t i = 0; i < sizeof header / sizeof header[0]; i++)
-        csv_field(&t, header[i], delim, i == 0);
-    text_add(&t, "\r\n", 2);
+    csv_start(&t, header, sizeof header / sizeof header[0], delim, excel);
     size_t i;
     const json_t *row;
     json_array_foreach(json_object_get(result, "rows"), i, row)
@@ -417,11 +425,7 @@ char *aggregate_compare_csv(const json_t *result, bool excel)
         csv_value(&t, json_object_get(row, "state"), delim, excel);
         text_add(&t, "\r\n", 2);
     }
-    if (t.failed) {
-        free(t.buf);
-        return NULL;
-    }
-    return t.buf;
+    return text_take(&t);
 }
 
 /* The codes of a JSON array joined by spaces. */
@@ -443,14 +447,10 @@ char *aggregate_completeness_csv(const json_t *body, bool excel)
 {
     struct text t = {0};
     char delim = excel ? ';' : ',';
-    if (excel)
-        text_add(&t, "\xEF\xBB\xBF", 3);
     static const char *const header[] = {"period", "region_code", "region_name", "expected",
                                          "funnels", "networks", "missing_funnels",
                                          "missing_networks"};
-    for (size_t i = 0; i < sizeof header / sizeof header[0]; i++)
-        csv_field(&t, header[i], delim, i == 0);
-    text_add(&t, "\r\n", 2);
+    csv_start(&t, header, sizeof header / sizeof header[0], delim, excel);
     size_t i;
     const json_t *row;
     json_array_foreach(json_object_get(body, "rows"), i, row)
@@ -473,11 +473,7 @@ char *aggregate_completeness_csv(const json_t *body, bool excel)
         free(codes.buf);
         text_add(&t, "\r\n", 2);
     }
-    if (t.failed) {
-        free(t.buf);
-        return NULL;
-    }
-    return t.buf;
+    return text_take(&t);
 }
 
 /* One line per member of section[item] (or of section itself when it holds the counts). */
@@ -516,14 +512,10 @@ char *aggregate_networks_csv(const json_t *body, bool excel)
 {
     struct text t = {0};
     char delim = excel ? ';' : ',';
-    if (excel)
-        text_add(&t, "\xEF\xBB\xBF", 3);
     static const char *const header[] = {"period",   "region_code", "region_name",
                                          "reporting", "expected",   "section",
                                          "item",      "category",   "count"};
-    for (size_t i = 0; i < sizeof header / sizeof header[0]; i++)
-        csv_field(&t, header[i], delim, i == 0);
-    text_add(&t, "\r\n", 2);
+    csv_start(&t, header, sizeof header / sizeof header[0], delim, excel);
     size_t i;
     const json_t *row;
     json_array_foreach(json_object_get(body, "rows"), i, row)
@@ -533,9 +525,5 @@ char *aggregate_networks_csv(const json_t *body, bool excel)
         csv_network_section(&t, body, row, "partners", true, delim, excel);
         csv_network_section(&t, body, row, "prevention", true, delim, excel);
     }
-    if (t.failed) {
-        free(t.buf);
-        return NULL;
-    }
-    return t.buf;
+    return text_take(&t);
 }

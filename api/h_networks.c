@@ -95,16 +95,7 @@ static struct networks_call *networks_begin(struct request *r)
     }
     r->handler_state = c;
     r->handler_state_free = networks_call_free;
-    struct violations v;
-    violations_init(&v);
-    read_query_parse(r, 0, known, &c->q, &v);
-    if (violations_count(&v)) {
-        reply_problem(r, 400, "invalid-input", "The query is invalid; see errors.", &v);
-        violations_clear(&v);
-        return NULL;
-    }
-    violations_clear(&v);
-    return c;
+    return read_query_accept(r, 0, known, &c->q) ? c : NULL;
 }
 
 /* Tallies the member rows (ordered by region) into one JSON row per region. */

@@ -62,19 +62,10 @@ static struct read_call *begin(struct request *r, enum read_kind kind, const cha
     r->handler_state = c;
     r->handler_state_free = read_call_free;
     c->kind = kind;
-    struct violations v;
-    violations_init(&v);
     unsigned flags = kind == READ_FUNNELS ? RQ_SERIES | RQ_BOUNDARIES
                      : kind == READ_COMPARISONS ? RQ_BOUNDARIES
                                                 : 0;
-    read_query_parse(r, flags, known, &c->q, &v);
-    if (violations_count(&v)) {
-        reply_problem(r, 400, "invalid-input", "The query is invalid; see errors.", &v);
-        violations_clear(&v);
-        return NULL;
-    }
-    violations_clear(&v);
-    return c;
+    return read_query_accept(r, flags, known, &c->q) ? c : NULL;
 }
 
 /* Reads the aggregate statement's rows into regions (region rows have a NULL stage). */

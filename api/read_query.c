@@ -178,6 +178,19 @@ void read_query_parse(struct request *r, unsigned flags, const char *const *know
                        "boundaries is historical (as submitted, the default) or current.");
 }
 
+bool read_query_accept(struct request *r, unsigned flags, const char *const *known,
+                       struct read_query *q)
+{
+    struct violations v;
+    violations_init(&v);
+    read_query_parse(r, flags, known, q, &v);
+    bool ok = violations_count(&v) == 0;
+    if (!ok)
+        reply_problem(r, 400, "invalid-input", "The query is invalid; see errors.", &v);
+    violations_clear(&v);
+    return ok;
+}
+
 void read_query_clear(struct read_query *q)
 {
     free(q->periods);

@@ -32,6 +32,10 @@ void read_query_parse(struct request *r, unsigned flags, const char *const *know
                       struct read_query *q, struct violations *v);
 void read_query_clear(struct read_query *q);
 
+/* read_query_parse, answering 400 with every violation itself (then false: the request is gone). */
+bool read_query_accept(struct request *r, unsigned flags, const char *const *known,
+                       struct read_query *q);
+
 /* The pool for aggregate reads: the hot standby (--db-read) while it may serve them, else the
  * primary. Singular resources and everything a writer must see at once stay on the primary. */
 struct db_pool *aggregate_pool(const struct request *r);

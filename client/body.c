@@ -7,17 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "client/errbuf.h"
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 int body_read(const char *path, size_t cap, char **out, size_t *len, char *err, size_t errlen)
 {
@@ -27,26 +18,26 @@ int body_read(const char *path, size_t cap, char **out, size_t *len, char *err, 
     const char *name = from_stdin ? "standard input" : path;
     FILE *f = from_stdin ? stdin : fopen(path, "rb");
     if (f == NULL) {
-        set_err(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        errbuf_set(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return -1;
     }
     int rc = -1;
     size_t have = 0, size = 64 * 1024;
     char *buf = malloc(size + 1);
     if (buf == NULL) {
-        set_err(err, errlen, "out of memory");
+        errbuf_set(err, errlen, "out of memory");
         goto out;
     }
     for (;;) {
         if (have == size) {
             if (size > cap) {
-                set_err(err, errlen, "%s is larger than %zu MiB", name, cap / (1024 * 1024));
+                errbuf_set(err, errlen, "%s is larger than %zu MiB", name, cap / (1024 * 1024));
                 goto out;
             }
             size_t nsize = size * 2;
             char *nb = realloc(buf, nsize + 1);
             if (nb == NULL) {
-                set_err(err, errlen, "out of memory");
+                errbuf_set(err, errlen, "out of memory");
                 goto out;
             }
             buf = nb;
@@ -56,14 +47,14 @@ int body_read(const char *path, size_t cap, char **out, size_t *len, char *err, 
         have += n;
         if (n == 0) {
             if (ferror(f)) {
-                set_err(err, errlen, "cannot read %s: %s", name, strerror(errno));
+                errbuf_set(err, errlen, "cannot read %s: %s", name, strerror(errno));
                 goto out;
             }
             break;
         }
     }
     if (have > cap) {
-        set_err(err, errlen, "%s is larger than %zu MiB", name, cap / (1024 * 1024));
+        errbuf_set(err, errlen, "%s is larger than %zu MiB", name, cap / (1024 * 1024));
         goto out;
     }
     buf[have] = '\0';

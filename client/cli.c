@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "client/errbuf.h"
 
 enum long_only {
     OPT_URL = 256,
@@ -75,16 +76,6 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* A whole number in [min, max]; -1 on anything else. */
 static int parse_long(const char *s, long min, long max, long *out)
@@ -157,13 +148,13 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
             else if (strcmp(optarg, "table") == 0)
                 out->format = FORMAT_TABLE;
             else {
-                set_err(err, errlen, "--format takes table, json or csv, not '%s'", optarg);
+                errbuf_set(err, errlen, "--format takes table, json or csv, not '%s'", optarg);
                 return -1;
             }
             break;
         case OPT_DELIMITER:
             if (strcmp(optarg, "comma") != 0 && strcmp(optarg, "semicolon") != 0) {
-                set_err(err, errlen, "--delimiter takes comma or semicolon, not '%s'", optarg);
+                errbuf_set(err, errlen, "--delimiter takes comma or semicolon, not '%s'", optarg);
                 return -1;
             }
             out->delimiter = optarg;
@@ -173,14 +164,14 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
             break;
         case OPT_IF_MATCH:
             if (parse_long(optarg, 1, 2147483647L, &out->if_match) != 0) {
-                set_err(err, errlen, "--if-match takes a revision number (1 or more), not '%s'",
+                errbuf_set(err, errlen, "--if-match takes a revision number (1 or more), not '%s'",
                         optarg);
                 return -1;
             }
             break;
         case OPT_REVISION:
             if (parse_long(optarg, 1, 2147483647L, &out->revision) != 0) {
-                set_err(err, errlen, "--revision takes a revision number (1 or more), not '%s'",
+                errbuf_set(err, errlen, "--revision takes a revision number (1 or more), not '%s'",
                         optarg);
                 return -1;
             }
@@ -199,7 +190,7 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
             break;
         case OPT_REGION:
             if (out->nregions == CLI_MAX_REGIONS) {
-                set_err(err, errlen, "at most %d --region options", CLI_MAX_REGIONS);
+                errbuf_set(err, errlen, "at most %d --region options", CLI_MAX_REGIONS);
                 return -1;
             }
             out->regions[out->nregions++] = optarg;
@@ -218,14 +209,14 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
             break;
         case OPT_TYPE:
             if (strcmp(optarg, "csv") != 0 && strcmp(optarg, "json") != 0) {
-                set_err(err, errlen, "--type takes csv or json, not '%s'", optarg);
+                errbuf_set(err, errlen, "--type takes csv or json, not '%s'", optarg);
                 return -1;
             }
             out->import_type = optarg;
             break;
         case OPT_IDEMPOTENCY_KEY:
             if (*optarg == '\0' || strlen(optarg) > 255) {
-                set_err(err, errlen, "--idempotency-key takes 1 to 255 characters");
+                errbuf_set(err, errlen, "--idempotency-key takes 1 to 255 characters");
                 return -1;
             }
             out->idempotency_key = optarg;
@@ -254,22 +245,22 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
             out->no_progress = 1;
             break;
         case ':':
-            set_err(err, errlen, "option %s needs a value", argv[optind - 1]);
+            errbuf_set(err, errlen, "option %s needs a value", argv[optind - 1]);
             return -1;
         case '?':
         default:
             if (optopt != 0) {
-                set_err(err, errlen, "unknown option -%c", optopt);
+                errbuf_set(err, errlen, "unknown option -%c", optopt);
             } else {
                 /* only the name: a mistyped --tokne=SECRET must not echo its value */
                 const char *arg = argv[optind - 1];
-                set_err(err, errlen, "unknown option %.*s", (int)strcspn(arg, "="), arg);
+                errbuf_set(err, errlen, "unknown option %.*s", (int)strcspn(arg, "="), arg);
             }
             return -1;
         }
         continue;
     bad_number:
-        set_err(err, errlen, "%s takes a whole number in range, not '%s'", name, optarg);
+        errbuf_set(err, errlen, "%s takes a whole number in range, not '%s'", name, optarg);
         return -1;
     }
     for (int i = optind; i < argc; i++) {
@@ -278,7 +269,7 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
             continue;
         }
         if (out->nargs == CLI_MAX_ARGS) {
-            set_err(err, errlen, "too many arguments");
+            errbuf_set(err, errlen, "too many arguments");
             return -1;
         }
         out->args[out->nargs++] = argv[i];

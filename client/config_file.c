@@ -10,20 +10,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "client/errbuf.h"
 
 #define CONFIG_MAX_BYTES (64 * 1024)
 #define TOKEN_FILE_MAX_BYTES 4096
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 char *config_default_path(void)
 {
@@ -50,22 +41,22 @@ static int read_small(const char *path, size_t cap, char **out, size_t *len, str
     if (fd < 0) {
         if (errno == ENOENT)
             return 1;
-        set_err(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        errbuf_set(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return -1;
     }
     int rc = -1;
     char *buf = NULL;
     if (fstat(fd, st) != 0 || S_ISDIR(st->st_mode)) { /* pipes are fine: --token-file <(pass x) */
-        set_err(err, errlen, "%s is a directory", path);
+        errbuf_set(err, errlen, "%s is a directory", path);
         goto out;
     }
     if ((size_t)st->st_size > cap) {
-        set_err(err, errlen, "%s is larger than %zu bytes", path, cap);
+        errbuf_set(err, errlen, "%s is larger than %zu bytes", path, cap);
         goto out;
     }
     buf = calloc(1, cap + 1);
     if (buf == NULL) {
-        set_err(err, errlen, "out of memory");
+        errbuf_set(err, errlen, "out of memory");
         goto out;
     }
     size_t have = 0;
@@ -74,7 +65,7 @@ static int read_small(const char *path, size_t cap, char **out, size_t *len, str
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            set_err(err, errlen, "cannot read %s: %s", path, strerror(errno));
+            errbuf_set(err, errlen, "cannot read %s: %s", path, strerror(errno));
             goto out;
         }
         if (n == 0)
@@ -83,7 +74,7 @@ static int read_small(const char *path, size_t cap, char **out, size_t *len, str
         if (have == cap) {
             char extra;
             if (read(fd, &extra, 1) > 0) {
-                set_err(err, errlen, "%s is larger than %zu bytes", path, cap);
+                errbuf_set(err, errlen, "%s is larger than %zu bytes", path, cap);
                 goto out;
             }
             break;
@@ -113,7 +104,7 @@ int config_file_load(const char *path, int required, struct config_file *out, ch
     if (r == 1) {
         if (!required)
             return 0;
-        set_err(err, errlen, "config file %s does not exist", path);
+        errbuf_set(err, errlen, "config file %s does not exist", path);
         return -1;
     }
     if (r != 0)
@@ -133,13 +124,13 @@ int token_file_read(const char *path, char **out, char *err, size_t errlen)
     struct stat st;
     int r = read_small(path, TOKEN_FILE_MAX_BYTES, &text, &len, &st, err, errlen);
     if (r == 1) {
-        set_err(err, errlen, "token file %s does not exist", path);
+        errbuf_set(err, errlen, "token file %s does not exist", path);
         return -1;
     }
     if (r != 0)
         return -1;
     if (memchr(text, '\0', len) != NULL || token_check(text) != 0) {
-        set_err(err, errlen,
+        errbuf_set(err, errlen,
                 "token file %s does not hold a token (one line of visible characters, at most "
                 "4096)",
                 path);

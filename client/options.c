@@ -7,19 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
+#include "client/errbuf.h"
 
 static int given(const char *v)
 {
@@ -82,20 +70,20 @@ int settings_resolve(const struct settings_source *opt, const struct settings_so
     }
 
     if (out->url == NULL) {
-        set_err(err, errlen,
+        errbuf_set(err, errlen,
                 "no server URL: give --url, set TRECHTER_URL or put `url = https://...` in the "
                 "config file");
         return -1;
     }
     if (strncasecmp(out->url, "https://", 8) != 0 || out->url[8] == '\0') {
-        set_err(err, errlen, "the server URL must start with https:// (got it from %s)",
+        errbuf_set(err, errlen, "the server URL must start with https:// (got it from %s)",
                 out->url_from == FROM_OPTION ? "--url"
                 : out->url_from == FROM_ENV  ? "TRECHTER_URL"
                                              : "the config file");
         return -1;
     }
     if (given(out->key) && !given(out->cert)) {
-        set_err(err, errlen, "a client key (--key) needs a client certificate (--cert)");
+        errbuf_set(err, errlen, "a client key (--key) needs a client certificate (--cert)");
         return -1;
     }
     return 0;
@@ -162,7 +150,7 @@ int config_file_parse(const char *text, const char *path, int owner_only, struct
     size_t text_len = strlen(text);
     char *copy = strdup(text);
     if (copy == NULL) {
-        set_err(err, errlen, "out of memory");
+        errbuf_set(err, errlen, "out of memory");
         return -1;
     }
     int rc = -1;
@@ -179,7 +167,7 @@ int config_file_parse(const char *text, const char *path, int owner_only, struct
             continue;
         char *eq = strchr(l, '=');
         if (eq == NULL) {
-            set_err(err, errlen, "%s:%u: expected `key = value`", path, lineno);
+            errbuf_set(err, errlen, "%s:%u: expected `key = value`", path, lineno);
             goto out;
         }
         *eq = '\0';
@@ -199,13 +187,13 @@ int config_file_parse(const char *text, const char *path, int owner_only, struct
         else if (strcmp(key, "key") == 0)
             slot = &out->key;
         else {
-            set_err(err, errlen,
+            errbuf_set(err, errlen,
                     "%s:%u: unknown key '%.40s' (known: url, token-file, token, cacert, cert, key)",
                     path, lineno, key);
             goto out;
         }
         if (slot == &out->token && !owner_only) {
-            set_err(err, errlen,
+            errbuf_set(err, errlen,
                     "%s:%u: holds a token but others may read the file: `chmod 600 %s`, or "
                     "put the token in a file of its own and name it with `token-file =`",
                     path, lineno, path);
@@ -216,7 +204,7 @@ int config_file_parse(const char *text, const char *path, int owner_only, struct
         free(*slot);
         *slot = strdup(value);
         if (*slot == NULL) {
-            set_err(err, errlen, "out of memory");
+            errbuf_set(err, errlen, "out of memory");
             goto out;
         }
     }
