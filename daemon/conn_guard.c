@@ -226,6 +226,12 @@ static enum bufferevent_filter_result output_filter(struct evbuffer *src, struct
                                                     ev_ssize_t limit,
                                                     enum bufferevent_flush_mode mode, void *arg)
 {
+    /* evhttp queues a reply as several chains (status line and headers, then the body), and the
+     * TLS layer writes each chain as a record of its own: a small reply would leave as two or
+     * three records and system calls. Up to 16 KiB (one TLS record) is joined first. */
+    size_t len = evbuffer_get_length(src);
+    if (len > 0 && len <= 16384 && evbuffer_get_contiguous_space(src) < len)
+        evbuffer_pullup(src, (ev_ssize_t)len);
     evbuffer_add_buffer(dst, src);
     return BEV_NEED_MORE;
 }

@@ -511,8 +511,10 @@ static const char *pool_set_params(struct db_pool *p, const char *conninfo)
     p->values = calloc((size_t)n + 3, sizeof *p->values);
     if (!p->keys || !p->values)
         goto out;
+    /* jit=off: the aggregate statements are short but look costly to the planner, which would
+     * spend a second compiling them (measured: 1.2 s instead of 15 ms). */
     snprintf(timeout, sizeof timeout,
-             "-c statement_timeout=%d -c client_connection_check_interval=1000",
+             "-c statement_timeout=%d -c client_connection_check_interval=1000 -c jit=off",
              p->opt.long_query_timeout_ms);
     for (PQconninfoOption *o = opts; o->keyword; o++) {
         if (!o->val)

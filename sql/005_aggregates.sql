@@ -76,6 +76,10 @@ RETURNS TABLE (period text, region_code text, region_name text, expected int, su
                all_raw boolean, stage text, category text, reporting int, n bigint, k bigint,
                population bigint, population_year int, population_missing int,
                pair_n bigint, pair_k bigint, prev_n bigint, prev_k bigint)
+-- Kept a single SQL statement so PostgreSQL inlines it and plans it with the actual arguments.
+-- The planner cannot estimate how many municipalities a region set holds on a day (it guesses a
+-- handful where there are 342 per period), so nothing here joins two of the CTEs on a per-member
+-- key: conversions use a window over each member's stages, populations an index lookup each.
 LANGUAGE sql STABLE AS $$
     WITH c AS (SELECT * FROM region_contributions(p_set, p_periods, p_regions, p_current)),
     submitted AS (
@@ -84,14 +88,6 @@ LANGUAGE sql STABLE AS $$
                                    AND s.municipality_code = c.contributor),
     memberships AS (
         SELECT DISTINCT c.period, c.region_code, c.region_name, c.member FROM c),
-    -- Each municipality's children: its latest population year at or before the period's.
-    member_population AS (
-        SELECT m.period, m.member, p.year, p.population_0_17
-          FROM (SELECT DISTINCT period, member FROM memberships) m
-          LEFT JOIN LATERAL (
-              SELECT year, population_0_17 FROM populations
-               WHERE municipality_code = m.member AND year <= substr(m.period, 1, 4)::int
-               ORDER BY year DESC LIMIT 1) p ON true),
     regions AS (
         SELECT m.period, m.region_code, min(m.region_name) AS region_name,
                count(*)::int AS expected,
@@ -103,37 +99,51 @@ LANGUAGE sql STABLE AS $$
                                   AND pop.population_0_17 IS NULL)::int AS population_missing
           FROM memberships m
           LEFT JOIN submitted sb ON sb.period = m.period AND sb.member = m.member
-          LEFT JOIN member_population pop ON pop.period = m.period AND pop.member = m.member
+          LEFT JOIN LATERAL (
+              -- the municipality's children: its latest population year at or before the period's
+              SELECT year, population_0_17 FROM populations
+               WHERE municipality_code = m.member AND year <= substr(m.period, 1, 4)::int
+               ORDER BY year DESC LIMIT 1) pop ON true
          GROUP BY m.period, m.region_code),
     per_member AS (
-        SELECT c.period, c.region_code, c.member, f.stage, f.category,
+        SELECT c.period, c.region_code, c.member, f.stage, f.category, st.position,
                sum(f.count) AS n, sum(f.cell_key) AS k
           FROM c JOIN current_funnel_cells f
             ON f.dimension IN ('total', p_dimension) AND f.period = c.period
            AND f.municipality_code = c.contributor
-         GROUP BY c.period, c.region_code, c.member, f.stage, f.category),
-    -- For conversions: this stage and the one before it, summed over exactly the municipalities
-    -- that gave both, so that a conversion never mixes different municipalities.
-    pairs AS (
-        SELECT pm.period, pm.region_code, pm.stage, pm.category,
-               sum(pm.n)::bigint AS pair_n, (sum(pm.k) % 4294967296)::bigint AS pair_k,
-               sum(pv.n)::bigint AS prev_n, (sum(pv.k) % 4294967296)::bigint AS prev_k
+          JOIN stages st ON st.key = f.stage
+         GROUP BY c.period, c.region_code, c.member, f.stage, f.category, st.position),
+    -- For conversions: the stage before, when this municipality gave it too (window, not a
+    -- self-join: linear whatever the planner believes about the row counts).
+    with_previous AS (
+        SELECT pm.*,
+               lag(pm.position) OVER w AS prev_position,
+               lag(pm.n) OVER w AS prev_stage_n, lag(pm.k) OVER w AS prev_stage_k
           FROM per_member pm
-          JOIN stages s ON s.key = pm.stage
-          JOIN stages sp ON sp.position = s.position - 1
-          JOIN per_member pv ON pv.period = pm.period AND pv.region_code = pm.region_code
-                            AND pv.member = pm.member AND pv.stage = sp.key
-                            AND pv.category = pm.category
-         GROUP BY pm.period, pm.region_code, pm.stage, pm.category),
+        WINDOW w AS (PARTITION BY pm.period, pm.region_code, pm.member, pm.category
+                     ORDER BY pm.position)),
     cells AS (
-        SELECT pm.period, pm.region_code, pm.stage, pm.category,
-               count(*)::int AS reporting, sum(pm.n)::bigint AS n,
-               (sum(pm.k) % 4294967296)::bigint AS k,
+        SELECT wp.period, wp.region_code, wp.stage, wp.category,
+               count(*)::int AS reporting, sum(wp.n)::bigint AS n,
+               (sum(wp.k) % 4294967296)::bigint AS k,
                sum(pop.population_0_17)::bigint AS population, max(pop.year) AS population_year,
-               count(*) FILTER (WHERE pop.population_0_17 IS NULL)::int AS population_missing
-          FROM per_member pm
-          LEFT JOIN member_population pop ON pop.period = pm.period AND pop.member = pm.member
-         GROUP BY pm.period, pm.region_code, pm.stage, pm.category)
+               count(*) FILTER (WHERE pop.population_0_17 IS NULL)::int AS population_missing,
+               -- this stage and the one before it, summed over exactly the municipalities that
+               -- gave both, so that a conversion never mixes different municipalities
+               sum(wp.n) FILTER (WHERE wp.prev_position = wp.position - 1)::bigint AS pair_n,
+               (sum(wp.k) FILTER (WHERE wp.prev_position = wp.position - 1)
+                % 4294967296)::bigint AS pair_k,
+               sum(wp.prev_stage_n) FILTER (WHERE wp.prev_position = wp.position - 1)::bigint
+                   AS prev_n,
+               (sum(wp.prev_stage_k) FILTER (WHERE wp.prev_position = wp.position - 1)
+                % 4294967296)::bigint AS prev_k
+          FROM with_previous wp
+          LEFT JOIN LATERAL (
+              -- the municipality's children: its latest population year at or before the period's
+              SELECT year, population_0_17 FROM populations
+               WHERE municipality_code = wp.member AND year <= substr(wp.period, 1, 4)::int
+               ORDER BY year DESC LIMIT 1) pop ON true
+         GROUP BY wp.period, wp.region_code, wp.stage, wp.category)
     SELECT r.period, r.region_code, r.region_name, r.expected, r.submitted, r.all_raw,
            NULL, NULL, NULL, NULL, NULL, r.population, r.population_year, r.population_missing,
            NULL, NULL, NULL, NULL
@@ -141,10 +151,8 @@ LANGUAGE sql STABLE AS $$
     UNION ALL
     SELECT x.period, x.region_code, NULL, NULL, NULL, NULL, x.stage, x.category, x.reporting,
            x.n, x.k, x.population, x.population_year, x.population_missing,
-           pr.pair_n, pr.pair_k, pr.prev_n, pr.prev_k
+           x.pair_n, x.pair_k, x.prev_n, x.prev_k
       FROM cells x
-      LEFT JOIN pairs pr ON pr.period = x.period AND pr.region_code = x.region_code
-                        AND pr.stage = x.stage AND pr.category = x.category
      ORDER BY 1, 2, 7 NULLS FIRST, 8
 $$;
 
