@@ -108,15 +108,28 @@ static void set_request_id(struct request *r)
             return;
         }
     }
+    /* A UUID-shaped id: eight random bytes drawn once per worker, then the worker's request
+     * counter — unique without a call to the random generator per request. */
+    struct worker *w = r->worker;
+    if (!w->id_prefix_ready) {
+        if (RAND_bytes(w->id_prefix, sizeof w->id_prefix) != 1)
+            memset(w->id_prefix, 0, sizeof w->id_prefix);
+        w->id_prefix_ready = true;
+    }
     unsigned char b[16];
-    if (RAND_bytes(b, sizeof b) != 1)
-        memset(b, 0, sizeof b);
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(r->request_id, sizeof r->request_id,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-             b[15]);
+    memcpy(b, w->id_prefix, 8);
+    uint64_t n = w->requests;
+    for (int i = 15; i >= 8; i--, n >>= 8)
+        b[i] = (unsigned char)(n & 0xff);
+    static const char hex[] = "0123456789abcdef";
+    char *o = r->request_id;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *o++ = '-';
+        *o++ = hex[b[i] >> 4];
+        *o++ = hex[b[i] & 15];
+    }
+    *o = '\0';
 }
 
 static void request_free(struct request *r)

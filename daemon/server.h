@@ -73,6 +73,8 @@ struct worker {
     int open_connections;               /* loop-local */
     int in_flight;                      /* requests received and not yet answered; loop-local */
     uint64_t requests;                  /* loop-local */
+    unsigned char id_prefix[8];         /* random, drawn once: the first half of request ids */
+    bool id_prefix_ready;
     atomic_int stop_requested;
     struct timespec stop_deadline;
 };

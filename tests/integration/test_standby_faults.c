@@ -1,0 +1,741 @@
+/* Scale-out on a real streaming standby (issue 7 point 7; docs/scaling.md stage 1; CTest fixture
+ * "faults", Criterion --jobs 1).
+ *
+ * Each test makes the fixture's PostgreSQL the primary of a real hot standby
+ * (tests/ops/make-standby: pg_basebackup -R -X stream, pg_ctl on a port and socket directory of
+ * its own), starts a daemon instance of its own (a child, free ports, its own TLS copies, like
+ * test_ops_faults.c) with `--db <primary> --db-read <standby>`, and removes both at the end.
+ * Writes use municipality GM0344 in periods 2017-Q2..2017-Q4 (used by no other test of this
+ * fixture).
+ *
+ * How "served by the standby" is shown: the decisive signal is data. With replay paused on the
+ * standby (pg_wal_replay_pause()), a count is changed directly on the primary without a change
+ * notification; an aggregate read through the daemon then answers the standby's (old) figure,
+ * which the primary no longer holds. Supporting signals: the standby's pg_stat_activity holds the
+ * read pool's connections (application_name trechterd-read) and the primary none, the standby's
+ * pg_stat_database row-read counters rise over a batch of aggregate reads, and the daemon's
+ * trechter_db_pool_queries_total{pool="read"} counts them.
+ *
+ * Every aggregate read that must reach the database uses a URL not asked before (the region
+ * repeated a different number of times), so the response cache never answers it. */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <criterion/logging.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CODE "GM0344"
+
+/* ---- helpers --------------------------------------------------------------------------------- */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+              getsockname(fd, (struct sockaddr *)&sa, &len) == 0);
+    int port = ntohs(sa.sin_port);
+    close(fd);
+    return port;
+}
+
+static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int run(const char *fmt, ...)
+{
+    char *cmd = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    cr_assert(vasprintf(&cmd, fmt, ap) > 0);
+    va_end(ap);
+    int rc = system(cmd);
+    if (rc != 0)
+        fprintf(stderr, "test_standby_faults: command failed (%d): %s\n", rc, cmd);
+    free(cmd);
+    return rc;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return strdup("");
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t n = getdelim(&buf, &cap, '\0', f);
+    fclose(f);
+    if (n < 0) {
+        free(buf);
+        return strdup("");
+    }
+    return buf;
+}
+
+static int count_in_file(const char *path, const char *needle)
+{
+    char *text = slurp(path);
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    free(text);
+    return n;
+}
+
+/* ---- libpq ----------------------------------------------------------------------------------- */
+
+/* The first column of the first row of `sql` on `conninfo` as a number; -1 on any failure (one
+ * connection per call: no snapshot of the statistics is kept between calls). */
+static long long pq_num(const char *conninfo, const char *sql)
+{
+    PGconn *c = PQconnectdb(conninfo);
+    long long v = -1;
+    if (PQstatus(c) == CONNECTION_OK) {
+        PGresult *res = PQexec(c, sql);
+        if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+            !PQgetisnull(res, 0, 0)) {
+            const char *s = PQgetvalue(res, 0, 0);
+            v = strcmp(s, "t") == 0 ? 1 : strcmp(s, "f") == 0 ? 0 : strtoll(s, NULL, 10);
+        }
+        PQclear(res);
+    }
+    PQfinish(c);
+    return v;
+}
+
+static void pq_ok(const char *conninfo, const char *sql)
+{
+    PGconn *c = PQconnectdb(conninfo);
+    cr_assert(PQstatus(c) == CONNECTION_OK, "connect %s: %s", conninfo, PQerrorMessage(c));
+    PGresult *res = PQexec(c, sql);
+    ExecStatusType st = PQresultStatus(res);
+    cr_assert(st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK, "%s: %s", sql, PQerrorMessage(c));
+    PQclear(res);
+    PQfinish(c);
+}
+
+/* The stored aggregate input: the reported total of GM0344 in `period` (-1: none). */
+static long long cell_count(const char *conninfo, const char *period)
+{
+    char sql[320];
+    snprintf(sql, sizeof sql,
+             "SELECT count FROM current_funnel_cells WHERE period = '%s' AND municipality_code = '"
+             CODE "' AND stage = 'reported' AND dimension = 'total' AND category = ''", period);
+    return pq_num(conninfo, sql);
+}
+
+static const char *primary(void)
+{
+    return itest_env("TRECHTER_DB");
+}
+
+/* ---- the standby ----------------------------------------------------------------------------- */
+
+static struct {
+    char dir[128];
+    char conninfo[256];
+    int port;
+} sb;
+
+static void standby_make(void)
+{
+    snprintf(sb.dir, sizeof sb.dir, "/tmp/trechter-sb-XXXXXX");
+    cr_assert(mkdtemp(sb.dir) != NULL);
+    chmod(sb.dir, 0755); /* the postgres user must reach the directory below */
+    sb.port = free_port();
+    char *cmd = NULL;
+    cr_assert(asprintf(&cmd, "'%s/tests/ops/make-standby' start '%s' '%s' '%s/pg' %d",
+                       itest_env("TRECHTER_SOURCE_DIR"), itest_env("TRECHTER_PGDIR"),
+                       itest_env("TRECHTER_PGPORT"), sb.dir, sb.port) > 0);
+    double t0 = now_s();
+    FILE *p = popen(cmd, "r");
+    cr_assert(p != NULL);
+    char line[256] = "";
+    if (!fgets(line, sizeof line, p))
+        line[0] = '\0';
+    int rc = pclose(p);
+    free(cmd);
+    line[strcspn(line, "\n")] = '\0';
+    cr_assert(rc == 0 && line[0], "tests/ops/make-standby failed (%d); see its output above", rc);
+    snprintf(sb.conninfo, sizeof sb.conninfo, "%s", line);
+    cr_assert_eq(pq_num(sb.conninfo, "SELECT pg_is_in_recovery()"), 1,
+                 "the standby is not in recovery");
+    cr_assert_eq(pq_num(primary(), "SELECT pg_is_in_recovery()"), 0, "the primary is in recovery");
+    cr_log_info("standby streaming on port %d after %.1f s (pg_basebackup -R)", sb.port,
+                now_s() - t0);
+}
+
+static void standby_stop(void)
+{
+    cr_assert(run("'%s/tests/ops/make-standby' stop '%s/pg' >&2", itest_env("TRECHTER_SOURCE_DIR"),
+                  sb.dir) == 0);
+}
+
+static void standby_destroy(void)
+{
+    if (!sb.dir[0])
+        return;
+    run("'%s/tests/ops/make-standby' destroy '%s/pg' >&2", getenv("TRECHTER_SOURCE_DIR"), sb.dir);
+    run("rm -rf '%s'", sb.dir);
+    sb.dir[0] = '\0';
+}
+
+/* Waits until the standby has replayed everything the primary wrote so far. */
+static void standby_catch_up(double limit)
+{
+    long long target = pq_num(primary(), "SELECT pg_current_wal_insert_lsn() - '0/0'");
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT (pg_last_wal_replay_lsn() - '0/0' >= %lld)::int", target);
+    double start = now_s();
+    while (pq_num(sb.conninfo, sql) != 1) {
+        cr_assert(now_s() - start < limit, "the standby did not catch up within %.0f s", limit);
+        usleep(20 * 1000);
+    }
+}
+
+/* ---- a daemon instance of our own (as test_ops_faults.c) ------------------------------------- */
+
+static struct {
+    pid_t pid;
+    int port, metrics_port;
+    char dir[128];
+    char log[192];
+    char url[64];
+    char metrics_url[64];
+} inst;
+
+static void instance_start(const char *db_read, const char *lag_max)
+{
+    memset(&inst, 0, sizeof inst);
+    snprintf(inst.dir, sizeof inst.dir, "/tmp/trechter-sbd-XXXXXX");
+    cr_assert(mkdtemp(inst.dir) != NULL);
+    const char *tls = itest_env("TRECHTER_WORKDIR");
+    cr_assert(run("cp '%s/tls/server.pem' '%s/tls/server-key.pem' '%s/'", tls, tls, inst.dir) == 0);
+    snprintf(inst.log, sizeof inst.log, "%s/daemon.log", inst.dir);
+    inst.port = free_port();
+    do
+        inst.metrics_port = free_port();
+    while (inst.metrics_port == inst.port);
+    snprintf(inst.url, sizeof inst.url, "https://127.0.0.1:%d", inst.port);
+    snprintf(inst.metrics_url, sizeof inst.metrics_url, "http://127.0.0.1:%d/metrics",
+             inst.metrics_port);
+    char listen[32], metrics[32], cert[160], key[160];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", inst.port);
+    snprintf(metrics, sizeof metrics, "127.0.0.1:%d", inst.metrics_port);
+    snprintf(cert, sizeof cert, "%s/server.pem", inst.dir);
+    snprintf(key, sizeof key, "%s/server-key.pem", inst.dir);
+    const char *bin = itest_env("TRECHTER_BIN");
+    const char *argv[] = {bin, "serve", "--listen", listen, "--metrics-listen", metrics,
+                          "--tls-cert", cert, "--tls-key", key, "--db", primary(),
+                          "--db-read", db_read, "--db-read-lag-max", lag_max,
+                          "--sdc-secret-file", itest_env("TRECHTER_SECRET_FILE"),
+                          "--workers", "2", "--shutdown-timeout", "10s",
+                          "--rate-limit", "100000", "--rate-burst", "100000",
+                          "--address-rate-limit", "100000", "--address-burst", "100000", NULL};
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        int fd = open(inst.log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        unsetenv("NOTIFY_SOCKET");
+        unsetenv("WATCHDOG_USEC");
+        unsetenv("WATCHDOG_PID");
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    inst.pid = pid;
+    setenv("TRECHTER_URL", inst.url, 1);
+    double start = now_s();
+    for (;;) {
+        struct http_response *r = http_get("/healthz", NULL);
+        long status = r->status;
+        http_response_free(r);
+        if (status == 200)
+            break;
+        int st;
+        if (waitpid(inst.pid, &st, WNOHANG) == inst.pid) {
+            inst.pid = 0;
+            char *log = slurp(inst.log);
+            cr_assert_fail("the test's daemon exited at start; log:\n%s", log);
+        }
+        cr_assert(now_s() - start < 30, "the test's daemon did not answer /healthz in 30 s");
+        usleep(100 * 1000);
+    }
+}
+
+static void instance_stop(void)
+{
+    if (inst.pid > 0) {
+        kill(inst.pid, SIGTERM);
+        double start = now_s();
+        int st;
+        while (waitpid(inst.pid, &st, WNOHANG) != inst.pid) {
+            if (now_s() - start > 15) {
+                kill(inst.pid, SIGKILL);
+                waitpid(inst.pid, &st, 0);
+                break;
+            }
+            usleep(50 * 1000);
+        }
+        inst.pid = 0;
+    }
+    if (inst.dir[0]) {
+        if (count_in_file(inst.log, "ERROR: AddressSanitizer") ||
+            count_in_file(inst.log, "ERROR: LeakSanitizer") ||
+            count_in_file(inst.log, "runtime error:")) {
+            char *log = slurp(inst.log);
+            fprintf(stderr, "test_standby_faults: sanitizer report in the test daemon's log:\n%s\n",
+                    log);
+            free(log);
+        }
+        if (getenv("KEEPLOG")) run("cp '%s' /tmp/standby-daemon.log", inst.log);
+        run("rm -rf '%s'", inst.dir);
+        inst.dir[0] = '\0';
+    }
+}
+
+/* .fini of every test: daemon stopped, standby stopped and removed, whatever happened. */
+static void cleanup(void)
+{
+    instance_stop();
+    standby_destroy();
+}
+
+/* ---- HTTP ------------------------------------------------------------------------------------ */
+
+static char *scrape(void)
+{
+    FILE *mem;
+    char *buf = NULL;
+    size_t len = 0;
+    mem = open_memstream(&buf, &len);
+    CURL *c = curl_easy_init();
+    curl_easy_setopt(c, CURLOPT_URL, inst.metrics_url);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, mem);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+    CURLcode rc = curl_easy_perform(c);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(c);
+    fclose(mem);
+    cr_assert(rc == CURLE_OK && status == 200, "GET %s: curl %d, HTTP %ld", inst.metrics_url, rc,
+              status);
+    return buf;
+}
+
+static double metric(const char *text, const char *series)
+{
+    size_t n = strlen(series);
+    for (const char *line = text; line && *line;) {
+        if (strncmp(line, series, n) == 0 && line[n] == ' ')
+            return strtod(line + n + 1, NULL);
+        line = strchr(line, '\n');
+        if (line)
+            line++;
+    }
+    return -1e9;
+}
+
+static double metric_now(const char *series)
+{
+    char *m = scrape();
+    double v = metric(m, series);
+    free(m);
+    return v;
+}
+
+#define USING "trechter_db_read_workers_using_standby"
+#define LAG "trechter_db_read_replication_lag_seconds"
+#define READ_QUERIES "trechter_db_pool_queries_total{pool=\"read\"}"
+
+/* Waits until `series` equals `want`; returns the seconds it took, or -1 after `limit`. */
+static double wait_metric(const char *series, double want, double limit)
+{
+    double start = now_s();
+    while (now_s() - start < limit) {
+        if (metric_now(series) == want)
+            return now_s() - start;
+        usleep(20 * 1000);
+    }
+    return -1;
+}
+
+static long put_funnel(const char *period, int total)
+{
+    char path[96], body[96];
+    snprintf(path, sizeof path, "/v1/municipalities/%s/funnels/%s", CODE, period);
+    snprintf(body, sizeof body, "{\"stages\": {\"reported\": {\"total\": %d}}}", total);
+    struct http_response *r = http_do("PUT", path, itest_env("TOKEN_RAPPORTEUR"),
+                                      "application/json", body, strlen(body), NULL);
+    long status = r->status;
+    if (status != 200 && status != 201)
+        fprintf(stderr, "PUT %s: %ld %s\n", path, status, r->body);
+    http_response_free(r);
+    return status;
+}
+
+/* A URL for the aggregate of GM0344 in `period` that this daemon instance has not been asked
+ * before (so its response cache cannot answer): the region repeated 1, 2, 3... times. */
+static char *fresh_aggregate_path(const char *period)
+{
+    static int serial;
+    int reps = 1 + serial++ % 300;
+    size_t n = 96 + (size_t)reps * 7;
+    char *p = malloc(n);
+    cr_assert(p != NULL);
+    int off = snprintf(p, n, "/v1/funnels?period=%s&regionSet=municipality&region=" CODE, period);
+    for (int i = 1; i < reps; i++)
+        off += snprintf(p + off, n - (size_t)off, "," CODE);
+    return p;
+}
+
+/* The raw reported count of GM0344 in an aggregate answer (rapporteur), -1 when absent. */
+static long long reported_of(const json_t *body)
+{
+    const json_t *rows = json_object_get(body, "rows");
+    size_t i;
+    const json_t *row;
+    json_array_foreach(rows, i, row) {
+        const char *code = json_string_value(json_object_get(json_object_get(row, "region"), "code"));
+        if (!code || strcmp(code, CODE) != 0)
+            continue;
+        const json_t *count = json_object_get(
+            json_object_get(json_object_get(row, "stages"), "reported"), "count");
+        return json_is_integer(count) ? (long long)json_integer_value(count) : -1;
+    }
+    return -1;
+}
+
+/* One uncached aggregate read; *status gets the HTTP status; returns the count or -1. */
+static long long aggregate_read(const char *period, long *status)
+{
+    char *path = fresh_aggregate_path(period);
+    struct http_response *r = http_get(path, itest_env("TOKEN_RAPPORTEUR"));
+    *status = r->status;
+    long long v = r->status == 200 && r->json ? reported_of(r->json) : -1;
+    if (r->status != 200)
+        fprintf(stderr, "GET %.80s...: %ld %s\n", path, r->status, r->body);
+    http_response_free(r);
+    free(path);
+    return v;
+}
+
+/* The plain aggregate URL a dashboard asks (cacheable), as the writer would right after a write. */
+static long long aggregate_plain(const char *period, long *status)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/v1/funnels?period=%s&regionSet=municipality&region=" CODE,
+             period);
+    struct http_response *r = http_get(path, itest_env("TOKEN_RAPPORTEUR"));
+    *status = r->status;
+    long long v = r->status == 200 && r->json ? reported_of(r->json) : -1;
+    http_response_free(r);
+    return v;
+}
+
+/* The singular resource's reported total, -1 when not 200. */
+static long long singular_read(const char *period, long *status)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/v1/municipalities/%s/funnels/%s", CODE, period);
+    struct http_response *r = http_get(path, itest_env("TOKEN_RAPPORTEUR"));
+    *status = r->status;
+    long long v = -1;
+    if (r->status == 200 && r->json) {
+        const json_t *t = json_object_get(
+            json_object_get(json_object_get(r->json, "stages"), "reported"), "total");
+        if (json_is_integer(t))
+            v = (long long)json_integer_value(t);
+    }
+    http_response_free(r);
+    return v;
+}
+
+/* Standby and daemon up, every worker reading from the standby. */
+static void setup_pair(const char *lag_max)
+{
+    standby_make();
+    instance_start(sb.conninfo, lag_max);
+    double t = wait_metric(USING, 2, 15);
+    char *m = scrape();
+    cr_assert(t >= 0, "the workers did not start using the standby within 15 s:\n%s", m);
+    cr_assert(metric(m, LAG) >= 0, "no replication lag metric while the standby streams:\n%s", m);
+    free(m);
+}
+
+/* ---- tests ----------------------------------------------------------------------------------- */
+
+/* Writes go to the primary, the writer reads its own write at once, aggregate reads are served by
+ * the standby, and a write the standby has not replayed sends aggregate reads to the primary until
+ * it has (the fence). Singular resources come from the primary. */
+Test(standby_faults, aggregate_reads_on_standby_writes_on_primary, .timeout = 120, .fini = cleanup)
+{
+    static const char P[] = "2017-Q2";
+    setup_pair("30s");
+    const char *sbc = sb.conninfo;
+
+    /* The read pool's connections are on the standby, none on the primary. */
+    long long on_standby = pq_num(sbc, "SELECT count(*) FROM pg_stat_activity WHERE application_name"
+                                       " = 'trechterd-read' AND datname = 'trechter'");
+    long long on_primary = pq_num(primary(), "SELECT count(*) FROM pg_stat_activity WHERE"
+                                             " application_name = 'trechterd-read'");
+    cr_assert(on_standby > 0, "no trechterd-read connection on the standby (%lld)", on_standby);
+    cr_assert_eq(on_primary, 0, "%lld trechterd-read connections on the primary", on_primary);
+
+    /* 1. A write through the daemon lands on the primary; the writer's read right after sees it. */
+    int t1 = 100 + (int)(time(NULL) % 400);
+    long st = put_funnel(P, t1);
+    cr_assert(st == 200 || st == 201, "PUT: %ld", st);
+    long long agg = aggregate_plain(P, &st);
+    cr_assert_eq(st, 200);
+    cr_assert_eq(agg, t1, "the writer's aggregate read right after its write shows %lld, not %d",
+                 agg, t1);
+    cr_assert_eq(cell_count(primary(), P), t1, "the primary does not hold the write");
+
+    /* 2. Served by the standby: pause replay, change the figure on the primary behind the daemon's
+     * back (no notification); the daemon keeps answering the standby's figure. */
+    standby_catch_up(10);
+    cr_assert_eq(cell_count(sbc, P), t1);
+    cr_assert(wait_metric(USING, 2, 10) >= 0, "workers not back on the standby after the write");
+    pq_ok(sbc, "SELECT pg_wal_replay_pause()");
+    int t2 = t1 + 1000;
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "UPDATE current_funnel_cells SET count = %d WHERE period = '%s' AND municipality_code"
+             " = '" CODE "' AND stage = 'reported' AND dimension = 'total' AND category = ''",
+             t2, P);
+    pq_ok(primary(), sql);
+    cr_assert_eq(cell_count(primary(), P), t2);
+    cr_assert_eq(cell_count(sbc, P), t1, "replay is paused, yet the standby has the change");
+
+    long long tup0 = pq_num(sbc, "SELECT tup_returned + tup_fetched FROM pg_stat_database WHERE"
+                                 " datname = 'trechter'");
+    double q0 = metric_now(READ_QUERIES);
+    enum { BATCH = 20 };
+    for (int i = 0; i < BATCH; i++) {
+        agg = aggregate_read(P, &st);
+        cr_assert_eq(st, 200);
+        cr_assert_eq(agg, t1,
+                     "aggregate read %d answered %lld: the standby holds %d, the primary %d, so it"
+                     " was not served by the standby", i, agg, t1, t2);
+    }
+    double q1 = metric_now(READ_QUERIES);
+    cr_assert(q1 - q0 >= BATCH, "the read pool ran %.0f statements for %d aggregate reads", q1 - q0,
+              BATCH);
+    /* The standby's own statistics (flushed by its backends within about a second). */
+    long long tup1 = tup0;
+    for (double start = now_s(); now_s() - start < 5 && tup1 - tup0 <= 0; usleep(200 * 1000))
+        tup1 = pq_num(sbc, "SELECT tup_returned + tup_fetched FROM pg_stat_database WHERE"
+                           " datname = 'trechter'");
+    cr_assert(tup0 >= 0 && tup1 > tup0, "the standby's row counters did not move (%lld -> %lld)",
+              tup0, tup1);
+    cr_log_info("standby: %d aggregate reads answered its figure %d (primary: %d); read pool "
+                "statements +%.0f; standby tup_returned+tup_fetched +%lld",
+                BATCH, t1, t2, q1 - q0, tup1 - tup0);
+
+    /* 3. The fence: a write through the daemon while the standby cannot replay it. Aggregate reads
+     * must go to the primary at once and stay there; singular reads are on the primary anyway. */
+    int t3 = t1 + 2000;
+    st = put_funnel(P, t3);
+    cr_assert(st == 200 || st == 201, "PUT while replay paused: %ld", st);
+    agg = aggregate_plain(P, &st);
+    cr_assert_eq(st, 200);
+    cr_assert_eq(agg, t3, "right after a write the standby has not replayed, the aggregate says "
+                          "%lld, not %d (standby %d)", agg, t3, t1);
+    double start = now_s();
+    int reads = 0;
+    while (now_s() - start < 2.5) { /* past the 2 s lag probe */
+        agg = aggregate_read(P, &st);
+        cr_assert_eq(st, 200);
+        cr_assert_eq(agg, t3, "read %d (%.2f s after the write): %lld, not %d", reads,
+                     now_s() - start, agg, t3);
+        reads++;
+    }
+    long long single = singular_read(P, &st);
+    cr_assert_eq(st, 200);
+    cr_assert_eq(single, t3, "the singular resource says %lld, not %d", single, t3);
+    cr_assert_eq(cell_count(sbc, P), t1, "the standby replayed although paused");
+    char *m = scrape();
+    double using_paused = metric(m, USING), lag_paused = metric(m, LAG);
+    free(m);
+    cr_assert_eq(using_paused, 0, "%.0f workers use the standby that has not replayed a write",
+                 using_paused);
+    cr_log_info("fenced: %d aggregate reads in 2.5 s all from the primary; lag metric %.3f s",
+                reads, lag_paused);
+
+    /* 4. Replay resumes: the workers return to the standby, which now has the write. */
+    pq_ok(sbc, "SELECT pg_wal_replay_resume()");
+    double back = wait_metric(USING, 2, 10);
+    cr_assert(back >= 0, "the workers did not return to the standby within 10 s of the resume");
+    cr_assert_eq(cell_count(sbc, P), t3);
+    agg = aggregate_read(P, &st);
+    cr_assert_eq(st, 200);
+    cr_assert_eq(agg, t3);
+    m = scrape();
+    cr_assert(metric(m, LAG) >= 0 && metric(m, LAG) < 30, "lag metric after catching up: %.3f",
+              metric(m, LAG));
+    cr_log_info("back on the standby %.0f ms after the resume; lag metric %.3f s", back * 1000,
+                metric(m, LAG));
+    free(m);
+    cr_assert(count_in_file(inst.log, "aggregate reads go to the standby") >= 2, "no log line");
+}
+
+/* A writer keeps reading its own writes while the standby streams normally: PUT, then at once an
+ * aggregate read, many times. With asynchronous commit on the primary (the fixture runs
+ * synchronous_commit = off) a commit can reach the standby up to wal_writer_delay later. */
+Test(standby_faults, writer_sees_each_write_at_once_while_standby_replays, .timeout = 120,
+     .fini = cleanup)
+{
+    static const char P[] = "2017-Q3";
+    setup_pair("30s");
+    enum { N = 30 };
+    int stale = 0, stale_plain = 0;
+    char first[256] = "";
+    for (int i = 0; i < N; i++) {
+        int want = 200 + i + (int)(time(NULL) % 7) * 100;
+        long st = put_funnel(P, want);
+        cr_assert(st == 200 || st == 201, "PUT %d: %ld", i, st);
+        if (getenv("XDELAY")) usleep(atoi(getenv("XDELAY")) * 1000);
+        long long plain = aggregate_plain(P, &st);
+        cr_assert_eq(st, 200);
+        long long fresh = aggregate_read(P, &st);
+        cr_assert_eq(st, 200);
+        if (fresh != want) {
+            stale++;
+            if (!first[0])
+                snprintf(first, sizeof first, "write %d: uncached read %lld, want %d", i, fresh,
+                         want);
+        }
+        if (plain != want) {
+            stale_plain++;
+            if (!first[0])
+                snprintf(first, sizeof first, "write %d: plain read %lld, want %d", i, plain, want);
+        }
+        usleep((useconds_t)(i % 5) * 60 * 1000); /* vary where in the WAL writer's cycle we are */
+    }
+    cr_log_info("%d writes: %d stale uncached reads, %d stale plain reads; workers on standby now "
+                "%.0f", N, stale, stale_plain, metric_now(USING));
+    cr_assert(stale == 0 && stale_plain == 0,
+              "a writer read its own write stale %d+%d times of %d (first: %s)", stale, stale_plain,
+              N, first);
+    cr_assert(wait_metric(USING, 2, 10) >= 0, "workers not back on the standby after the writes");
+}
+
+/* db-read-lag-max, then the standby stopped: aggregate reads fall back to the primary and keep
+ * answering 200; singular reads work throughout. */
+Test(standby_faults, lagging_or_stopped_standby_falls_back_to_primary, .timeout = 120,
+     .fini = cleanup)
+{
+    static const char P[] = "2017-Q4";
+    setup_pair("3s");
+    const char *sbc = sb.conninfo;
+    int t1 = 300 + (int)(time(NULL) % 400);
+    long st = put_funnel(P, t1);
+    cr_assert(st == 200 || st == 201, "PUT: %ld", st);
+    standby_catch_up(10);
+    cr_assert(wait_metric(USING, 2, 10) >= 0);
+
+    /* Lag beyond db-read-lag-max (3 s): replay paused, a change on the primary the daemon is not
+     * told about. Within the lag limit plus a probe the reads come from the primary. */
+    pq_ok(sbc, "SELECT pg_wal_replay_pause()");
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "UPDATE current_funnel_cells SET count = %d WHERE period = '%s' AND municipality_code"
+             " = '" CODE "' AND stage = 'reported' AND dimension = 'total' AND category = ''",
+             t1 + 1000, P);
+    pq_ok(primary(), sql);
+    double start = now_s();
+    long long agg = -1;
+    while (now_s() - start < 12) {
+        agg = aggregate_read(P, &st);
+        cr_assert_eq(st, 200);
+        if (agg == t1 + 1000)
+            break;
+        usleep(100 * 1000);
+    }
+    double switched = now_s() - start;
+    char *m = scrape();
+    cr_assert_eq(agg, t1 + 1000, "reads still from a standby lagging beyond 3 s after %.1f s:\n%s",
+                 switched, m);
+    cr_assert(metric(m, LAG) > 3, "lag metric %.3f with replay paused beyond the limit",
+              metric(m, LAG));
+    cr_assert_eq(metric(m, USING), 0);
+    cr_log_info("lag beyond db-read-lag-max 3s: reads on the primary %.1f s after the change; lag "
+                "metric %.3f s", switched, metric(m, LAG));
+    free(m);
+    /* Put the figure back as the daemon wrote it, and let the standby catch up. */
+    snprintf(sql, sizeof sql,
+             "UPDATE current_funnel_cells SET count = %d WHERE period = '%s' AND municipality_code"
+             " = '" CODE "' AND stage = 'reported' AND dimension = 'total' AND category = ''",
+             t1, P);
+    pq_ok(primary(), sql);
+    pq_ok(sbc, "SELECT pg_wal_replay_resume()");
+    standby_catch_up(10);
+    double back = wait_metric(USING, 2, 10);
+    cr_assert(back >= 0, "the workers did not return to the standby after it caught up");
+
+    /* The standby stops (fast shutdown). Every aggregate read from then on answers 200 with the
+     * primary's figure; singular reads are unaffected. */
+    double q0 = metric_now(READ_QUERIES);
+    standby_stop();
+    start = now_s();
+    int total = 0, failed = 0;
+    double last_fail = -1;
+    long first_fail_status = 0;
+    while (now_s() - start < 4) {
+        agg = aggregate_read(P, &st);
+        total++;
+        if (st != 200 || agg != t1) {
+            failed++;
+            last_fail = now_s() - start;
+            if (!first_fail_status)
+                first_fail_status = st;
+        }
+        long long single = singular_read(P, &st);
+        cr_assert_eq(st, 200, "singular read with the standby down: %ld", st);
+        cr_assert_eq(single, t1);
+        usleep(20 * 1000);
+    }
+    m = scrape();
+    double using_after = metric(m, USING), lag_after = metric(m, LAG);
+    double q1 = metric(m, READ_QUERIES);
+    free(m);
+    cr_log_info("standby stopped: %d of %d aggregate reads in 4 s failed (first status %ld, last "
+                "failure %.2f s after the stop); workers on standby %.0f, lag metric %.3f, read "
+                "pool statements +%.0f", failed, total, first_fail_status, last_fail, using_after,
+                lag_after, q1 - q0);
+    cr_assert_eq(using_after, 0, "workers still on a stopped standby");
+    cr_assert_eq(lag_after, -1, "the lag of a stopped standby is %.3f, not -1 (unknown)", lag_after);
+    cr_assert_eq(failed, 0,
+                 "%d of %d aggregate reads failed after the standby stopped (first status %ld, "
+                 "the last %.2f s after the stop): reads do not fall back to the primary at once",
+                 failed, total, first_fail_status, last_fail);
+    (void)errno;
+}
