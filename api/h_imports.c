@@ -101,6 +101,8 @@ static void import_done(void *arg, enum db_status status, const PGresult *res)
     } else if (http == 200) {
         if (json_is_true(json_object_get(result, "replayed")))
             request_add_header(r, "Idempotent-Replayed", "true");
+        else if (!((struct import_call *)r->handler_state)->dry_run)
+            server_note_local_write(r->worker);
         reply_json(r, 200, json_incref(body));
     } else {
         reply_rejected(r, http ? http : 500, body);

@@ -233,5 +233,6 @@ void reply_csv(struct request *r, char *text, const char *name)
 
 struct db_pool *aggregate_pool(const struct request *r)
 {
-    return r->worker->db_read ? r->worker->db_read : r->worker->db;
+    struct db_pool *standby = r->worker->db_read;
+    return standby && db_pool_ready(standby) ? standby : r->worker->db;
 }

@@ -283,6 +283,8 @@ static void put_done(void *arg, enum db_status status, const PGresult *res)
     } else {
         json_t *doc = json_incref(json_object_get(result, "document"));
         bool created = strcmp(st, "created") == 0;
+        if (!c->dry_run && strcmp(st, "unchanged") != 0)
+            server_note_local_write(r->worker);
         if (c->kind->decorate && c->kind->decorate(doc, c->period) < 0) {
             json_decref(doc);
             json_decref(result);
@@ -444,6 +446,7 @@ static void delete_done(void *arg, enum db_status status, const PGresult *res)
     long long revision = json_integer_value(json_object_get(result, "revision"));
     if (st && strcmp(st, "deleted") == 0) {
         json_decref(result);
+        server_note_local_write(r->worker);
         reply_empty(r, 204);
     } else if (st && strcmp(st, "precondition-failed") == 0) {
         json_decref(result);

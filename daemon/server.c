@@ -196,6 +196,9 @@ static const char read_probe_sql[] =
     " 0) END,"
     " CASE WHEN $1 = '' OR NOT pg_is_in_recovery() THEN true"
     " ELSE coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false) END";
+/* The primary's write position. Every session of the daemon commits synchronously (db_pool.c),
+ * so a write that has been answered lies before it. (The insert position would not do: after a
+ * segment switch it points past a page header that no standby ever replays.) */
 static const char fence_sql[] = "SELECT pg_current_wal_lsn()::text";
 
 struct read_probe {
@@ -245,6 +248,7 @@ static void read_probe_start(struct worker *w)
     if (!w->db_read_pool || w->read_probe_running || w->fence_probe_running)
         return;
     if (!db_pool_ready(w->db_read_pool)) {
+        atomic_store_explicit(&w->metrics.replica_lag_ms, -1, memory_order_relaxed);
         read_route_update(w, -1, false);
         return;
     }
@@ -261,10 +265,18 @@ static void read_probe_start(struct worker *w)
     }
 }
 
+static void fence_start(struct worker *w);
+
 static void fence_done(void *arg, enum db_status status, const PGresult *res)
 {
     struct worker *w = arg;
     w->fence_probe_running = false;
+    if (w->fence_again) {
+        /* Another change came while this position was being read: it may lie beyond it. */
+        w->fence_again = false;
+        fence_start(w);
+        return;
+    }
     if (status == DB_OK && PQntuples(res) == 1) {
         snprintf(w->read_fence, sizeof w->read_fence, "%s", PQgetvalue(res, 0, 0));
         read_probe_start(w);
@@ -279,14 +291,23 @@ static void fence_start(struct worker *w)
     w->db_read = NULL;
     atomic_store_explicit(&w->metrics.read_pool_in_use, 0, memory_order_relaxed);
     snprintf(w->read_fence, sizeof w->read_fence, "?");
-    if (w->fence_probe_running)
+    if (w->fence_probe_running) {
+        w->fence_again = true;
         return;
+    }
     w->fence_probe_running = true;
     if (db_pool_query(w->db, fence_sql, 0, NULL, fence_done, w) < 0)
         w->fence_probe_running = false;
 }
 
 /* Any write anywhere (this instance, another one, an admin command) drops the cached answers. */
+static void on_change(void *arg, const char *payload);
+
+void server_note_local_write(struct worker *w)
+{
+    on_change(w, "local");
+}
+
 static void on_change(void *arg, const char *payload)
 {
     struct worker *w = arg;

@@ -67,6 +67,7 @@ struct worker {
     char read_fence[32];                /* primary WAL position the standby must pass ("" none) */
     bool read_probe_running;            /* a lag or fence probe is in flight; loop-local */
     bool fence_probe_running;
+    bool fence_again;                   /* a change came while the fence was being read */
     bool read_logged_standby;           /* the last logged routing of aggregate reads */
     int64_t next_read_probe_ms;
     struct worker_metrics metrics;      /* written by this worker only; read by /metrics */
@@ -95,6 +96,11 @@ struct server {
     int heartbeat_interval_ms;   /* each worker's heartbeat period */
     long long started_unix;      /* for trechter_process_start_time_seconds */
 };
+
+/* A write made through this worker has committed: drop its caches and fence its standby reads at
+ * once, before the reply, so the writer's next read sees the write (other workers and instances
+ * learn through the change notification). */
+void server_note_local_write(struct worker *w);
 
 /* Runs `trechterd serve` until SIGTERM/SIGINT; returns the process exit status. On SIGHUP the
  * TLS certificate and key are read again, and with `reread` the reloadable settings too (limits,
