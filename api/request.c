@@ -377,6 +377,7 @@ void request_dispatch(struct evhttp_request *ev, void *arg)
     clock_gettime(CLOCK_MONOTONIC, &r->started);
     r->ev = ev;
     r->worker = w;
+    server_catch_up_local_writes(w);
     r->changes_at_start = w->changes;
     w->in_flight++;
     w->requests++;

@@ -305,12 +305,23 @@ static void on_change(void *arg, const char *payload);
 
 void server_note_local_write(struct worker *w)
 {
+    atomic_fetch_add(&w->server->local_writes, 1);
     on_change(w, "local");
+}
+
+void server_catch_up_local_writes(struct worker *w)
+{
+    if (atomic_load_explicit(&w->server->local_writes, memory_order_acquire) !=
+        w->local_writes_seen)
+        on_change(w, "local");
 }
 
 static void on_change(void *arg, const char *payload)
 {
     struct worker *w = arg;
+    /* Whatever this instance had answered by now is covered by the fence and the cleared cache
+     * below: no need to act on those writes again when the worker's next request arrives. */
+    w->local_writes_seen = atomic_load_explicit(&w->server->local_writes, memory_order_acquire);
     w->changes++;
     response_cache_clear(w->cache);
     if (!payload || strcmp(payload, "tokens") == 0)

@@ -68,6 +68,7 @@ struct worker {
     bool read_probe_running;            /* a lag or fence probe is in flight; loop-local */
     bool fence_probe_running;
     bool fence_again;                   /* a change came while the fence was being read */
+    uint64_t local_writes_seen;         /* server->local_writes as this worker last acted on it */
     bool read_logged_standby;           /* the last logged routing of aggregate reads */
     int64_t next_read_probe_ms;
     struct worker_metrics metrics;      /* written by this worker only; read by /metrics */
@@ -91,6 +92,7 @@ struct server {
     int nworkers;
     struct worker *workers;      /* owned array */
     struct rate_limiter *limiter; /* owned: per principal and per address, all workers */
+    atomic_uint_fast64_t local_writes; /* writes answered by any worker of this instance */
     unsigned char *sdc_secret;   /* owned; never logged */
     size_t sdc_secret_len;
     int heartbeat_interval_ms;   /* each worker's heartbeat period */
@@ -101,6 +103,11 @@ struct server {
  * once, before the reply, so the writer's next read sees the write (other workers and instances
  * learn through the change notification). */
 void server_note_local_write(struct worker *w);
+
+/* Called as each request arrives: when another worker of this instance has written since, acts as
+ * if the change notification had come (it is on its way), so a writer's next read sees its write
+ * on any connection. One atomic load when nothing changed. */
+void server_catch_up_local_writes(struct worker *w);
 
 /* Runs `trechterd serve` until SIGTERM/SIGINT; returns the process exit status. On SIGHUP the
  * TLS certificate and key are read again, and with `reread` the reloadable settings too (limits,
