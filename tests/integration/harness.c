@@ -1,5 +1,8 @@
 /* Integration-test harness: see harness.h. */
 #include "harness.h"
+#include <stdbool.h>
+#include <unistd.h>
+#include <signal.h>
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -240,4 +243,51 @@ void http_response_free(struct http_response *resp)
     free(resp->header_value);
     json_decref(resp->json);
     free(resp);
+}
+
+pid_t itest_daemon_pid(void)
+{
+    return (pid_t)atol(itest_env("TRECHTER_DAEMON_PID"));
+}
+
+static void record_daemon_pid(pid_t pid)
+{
+    const char *file = itest_env("TRECHTER_TEST_ENV");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "sed -i 's/^TRECHTER_DAEMON_PID=.*/TRECHTER_DAEMON_PID=%ld/' '%s'",
+             (long)pid, file);
+    if (system(cmd) != 0)
+        fprintf(stderr, "itest: could not record the new daemon pid in %s\n", file);
+    char v[32];
+    snprintf(v, sizeof v, "%ld", (long)pid);
+    setenv("TRECHTER_DAEMON_PID", v, 1);
+}
+
+pid_t itest_daemon_restart(void)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd,
+             "bash -c 'setsid %s </dev/null >>\"$TRECHTER_DAEMON_LOG\" 2>&1 & echo $!'",
+             itest_env("TRECHTER_DAEMON_CMD"));
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return 0;
+    long pid = 0;
+    if (fscanf(p, "%ld", &pid) != 1)
+        pid = 0;
+    pclose(p);
+    if (pid <= 0)
+        return 0;
+    record_daemon_pid((pid_t)pid);
+    for (int i = 0; i < 300; i++) {
+        if (kill((pid_t)pid, 0) != 0)
+            return 0;
+        struct http_response *r = http_get("/healthz", NULL);
+        bool ok = r->status == 200;
+        http_response_free(r);
+        if (ok)
+            return (pid_t)pid;
+        usleep(100 * 1000);
+    }
+    return 0;
 }

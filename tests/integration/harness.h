@@ -14,6 +14,7 @@
 #define TRECHTER_TEST_HARNESS_H
 #include <jansson.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Reads the TRECHTER_TEST_ENV file and exports each KEY=VALUE (existing variables are replaced).
  * Called automatically; calling it again is harmless. Aborts with a message when
@@ -58,5 +59,11 @@ void http_response_free(struct http_response *resp);
 
 /* The full URL for a path (malloc'd). */
 char *itest_url(const char *path);
+
+/* The fixture's daemon (fault tests only): its pid, and a restart exactly as env-up started it —
+ * the new pid is written back to the env file so later tests and env-down find it. Waits up to
+ * 30 s for /healthz; returns the new pid, or 0. */
+pid_t itest_daemon_pid(void);
+pid_t itest_daemon_restart(void);
 
 #endif

@@ -16,17 +16,14 @@
 #include <time.h>
 #include <unistd.h>
 
-static pid_t daemon_pid(void)
-{
-    return (pid_t)atol(itest_env("TRECHTER_DAEMON_PID"));
-}
-
-/* Runs after every test, even a failed one: the daemon must not stay frozen. */
+/* Runs after every test, even a failed one: the daemon must not stay frozen, nor gone. */
 static void resume_daemon(void)
 {
-    pid_t pid = daemon_pid();
-    if (pid > 0)
-        kill(pid, SIGCONT);
+    pid_t pid = itest_daemon_pid();
+    if (pid > 0 && kill(pid, SIGCONT) == 0)
+        return;
+    if (itest_daemon_restart() <= 0)
+        fprintf(stderr, "client_faults: the fixture's daemon could not be started again\n");
 }
 
 static char *slurp(const char *path)
@@ -70,7 +67,7 @@ Test(client_faults, an_import_survives_a_frozen_daemon_and_lands_once, .timeout 
     cr_assert_eq(r->status, 200);
     http_response_free(r);
 
-    cr_assert_eq(kill(daemon_pid(), SIGSTOP), 0, "cannot stop the daemon: %s", strerror(errno));
+    cr_assert_eq(kill(itest_daemon_pid(), SIGSTOP), 0, "cannot stop the daemon: %s", strerror(errno));
     pid_t pid = fork();
     cr_assert(pid >= 0);
     if (pid == 0) {
@@ -90,7 +87,7 @@ Test(client_faults, an_import_survives_a_frozen_daemon_and_lands_once, .timeout 
         _exit(121);
     }
     sleep(2);
-    cr_assert_eq(kill(daemon_pid(), SIGCONT), 0);
+    cr_assert_eq(kill(itest_daemon_pid(), SIGCONT), 0);
 
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -113,6 +110,78 @@ Test(client_faults, an_import_survives_a_frozen_daemon_and_lands_once, .timeout 
         cr_assert_eq(r->status, 200, "%s: %ld %s", paths[i], r->status, r->body);
         cr_assert_eq(json_array_size(json_object_get(r->json, "revisions")), 1,
                      "%s: imported more than once: %s", paths[i], r->body);
+        http_response_free(r);
+    }
+    unlink(csv);
+    unlink(out);
+    unlink(err);
+    free(o), free(e), free(bin), free(client), free(csv), free(out), free(err);
+}
+
+/* The daemon is killed while the import is on its way and started again: the client retries with
+ * the same Idempotency-Key, and every funnel lands exactly once. */
+Test(client_faults, an_import_interrupted_by_a_daemon_restart_lands_once, .timeout = 90,
+     .fini = resume_daemon)
+{
+    char *bin = strdup(itest_env("TRECHTER_BIN"));
+    char *client = NULL, *csv = NULL, *out = NULL, *err = NULL;
+    const char *work = itest_env("TRECHTER_WORKDIR");
+    cr_assert(asprintf(&client, "%s/trechter", dirname(bin)) > 0);
+    cr_assert(asprintf(&csv, "%s/client-restart.csv", work) > 0);
+    cr_assert(asprintf(&out, "%s/client-restart.out", work) > 0);
+    cr_assert(asprintf(&err, "%s/client-restart.err", work) > 0);
+    FILE *f = fopen(csv, "w");
+    cr_assert_not_null(f);
+    fputs("municipality,period,stage,dimension,category,count\n"
+          "GM0344,2018-Q4,reported,total,,13\n"
+          "GM0402,2018-Q4,reported,total,,5\n"
+          "GM0518,2018-Q4,reported,total,,21\n",
+          f);
+    fclose(f);
+
+    /* Frozen first, so the import is surely under way when the daemon dies. */
+    pid_t old = itest_daemon_pid();
+    cr_assert_eq(kill(old, SIGSTOP), 0, "cannot stop the daemon: %s", strerror(errno));
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int fi = open("/dev/null", O_RDONLY);
+        if (fo < 0 || fe < 0 || fi < 0)
+            _exit(120);
+        dup2(fi, 0);
+        dup2(fo, 1);
+        dup2(fe, 2);
+        setenv("TRECHTER_TOKEN", itest_env("TOKEN_RAPPORTEUR"), 1);
+        unsetenv("TRECHTER_TOKEN_FILE");
+        execl(client, client, "import", csv, "--format", "json", "--connect-timeout", "1",
+              "--max-time", "3", "--retries", "20", "--retry-max-time", "60", (char *)NULL);
+        _exit(121);
+    }
+    sleep(1);
+    cr_assert_eq(kill(old, SIGKILL), 0);
+    while (kill(old, 0) == 0)
+        usleep(50 * 1000);
+    sleep(1);
+    cr_assert_gt(itest_daemon_restart(), 0, "the daemon did not come back");
+
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    char *o = slurp(out), *e = slurp(err);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "the import did not succeed across the restart: status %d\nstdout: %s\nstderr: %s",
+              status, o, e);
+    cr_assert(strstr(e, "retrying") != NULL, "the client did not need to retry?\n%s", e);
+    const char *codes[] = {"GM0344", "GM0402", "GM0518"};
+    for (size_t i = 0; i < 3; i++) {
+        char path[96];
+        snprintf(path, sizeof path, "/v1/municipalities/%s/funnels/2018-Q4/revisions", codes[i]);
+        struct http_response *r = http_get(path, itest_env("TOKEN_RAPPORTEUR"));
+        cr_assert_eq(r->status, 200, "%s: %ld %s", path, r->status, r->body);
+        cr_assert_eq(json_array_size(json_object_get(r->json, "revisions")), 1,
+                     "%s: imported more than once: %s", path, r->body);
         http_response_free(r);
     }
     unlink(csv);

@@ -56,11 +56,6 @@ static int pg(const char *action)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static pid_t daemon_pid(void)
-{
-    return (pid_t)atol(itest_env("TRECHTER_DAEMON_PID"));
-}
-
 static bool healthy(void)
 {
     struct http_response *r = http_get("/healthz", NULL);
@@ -69,57 +64,15 @@ static bool healthy(void)
     return ok;
 }
 
-/* Rewrites TRECHTER_DAEMON_PID in the env file (and this process's environment). */
-static void record_pid(pid_t pid)
-{
-    const char *file = itest_env("TRECHTER_TEST_ENV");
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "sed -i 's/^TRECHTER_DAEMON_PID=.*/TRECHTER_DAEMON_PID=%ld/' '%s'",
-             (long)pid, file);
-    if (system(cmd) != 0)
-        fprintf(stderr, "durability: could not record the new daemon pid in %s\n", file);
-    char v[32];
-    snprintf(v, sizeof v, "%ld", (long)pid);
-    setenv("TRECHTER_DAEMON_PID", v, 1);
-}
-
-/* Starts the daemon again exactly as env-up did; waits up to 30 s for /healthz. Returns its pid. */
-static pid_t daemon_restart(void)
-{
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd,
-             "bash -c 'setsid %s </dev/null >>\"$TRECHTER_DAEMON_LOG\" 2>&1 & echo $!'",
-             itest_env("TRECHTER_DAEMON_CMD"));
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return 0;
-    long pid = 0;
-    if (fscanf(p, "%ld", &pid) != 1)
-        pid = 0;
-    pclose(p);
-    if (pid <= 0)
-        return 0;
-    record_pid((pid_t)pid);
-    double t0 = now_s();
-    while (now_s() - t0 < 30) {
-        if (kill((pid_t)pid, 0) != 0)
-            return 0;
-        if (healthy())
-            return (pid_t)pid;
-        usleep(100 * 1000);
-    }
-    return 0;
-}
-
 /* .fini of every test: PostgreSQL up, and a daemon running (started again if a test left none). */
 static void restore(void)
 {
     if (pg("start") != 0)
         fprintf(stderr, "durability: could not start PostgreSQL again\n");
-    pid_t pid = daemon_pid();
+    pid_t pid = itest_daemon_pid();
     if (pid <= 0 || kill(pid, 0) != 0) {
         fprintf(stderr, "durability: the daemon is not running; starting it again\n");
-        if (daemon_restart() <= 0)
+        if (itest_daemon_restart() <= 0)
             fprintf(stderr, "durability: could not start the daemon again\n");
     }
     double t0 = now_s();
@@ -585,18 +538,18 @@ static void kill_and_restart(void *arg)
     struct kill_state *s = arg;
     for (int i = 0; i < THREADS; i++)
         s->acked_before += s->w[i].acked;
-    s->old_pid = daemon_pid();
+    s->old_pid = itest_daemon_pid();
     double t0 = now_s();
     kill(s->old_pid, SIGKILL);
     for (int i = 0; i < 100 && kill(s->old_pid, 0) == 0; i++)
         usleep(50 * 1000);
-    s->new_pid = daemon_restart();
+    s->new_pid = itest_daemon_restart();
     s->down_s = now_s() - t0;
 }
 
 Test(durability, kill_daemon_mid_load, .timeout = 120, .fini = restore)
 {
-    pid_t pid = daemon_pid();
+    pid_t pid = itest_daemon_pid();
     cr_assert(pid > 0 && kill(pid, 0) == 0, "the daemon (pid %ld) is not running before the test",
               (long)pid);
     static struct load L;
@@ -643,7 +596,7 @@ static void bounce_postgres(void *arg)
 
 Test(durability, restart_postgres_mid_load, .timeout = 120, .fini = restore)
 {
-    pid_t pid = daemon_pid();
+    pid_t pid = itest_daemon_pid();
     cr_assert(pid > 0 && kill(pid, 0) == 0, "the daemon (pid %ld) is not running before the test",
               (long)pid);
     static struct load L;
@@ -658,7 +611,7 @@ Test(durability, restart_postgres_mid_load, .timeout = 120, .fini = restore)
     run_load(&L, w, 10, 3, bounce_postgres, &ps);
     cr_assert_eq(ps.stop_rc, 0, "could not stop PostgreSQL");
     cr_assert_eq(ps.start_rc, 0, "could not start PostgreSQL again");
-    cr_assert(kill(pid, 0) == 0 && daemon_pid() == pid,
+    cr_assert(kill(pid, 0) == 0 && itest_daemon_pid() == pid,
               "the daemon (pid %ld) did not survive PostgreSQL's restart; log %s", (long)pid,
               itest_env("TRECHTER_DAEMON_LOG"));
     struct totals t = {0};
