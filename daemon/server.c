@@ -140,13 +140,25 @@ static void worker_check_drained(evutil_socket_t fd, short what, void *arg)
     clock_gettime(CLOCK_MONOTONIC, &now);
     bool late = now.tv_sec > w->stop_deadline.tv_sec ||
                 (now.tv_sec == w->stop_deadline.tv_sec && now.tv_nsec >= w->stop_deadline.tv_nsec);
-    if (w->in_flight == 0 || late) {
+    if (late) {
         if (w->in_flight)
             log_warning("worker %d: %d requests still in flight at the shutdown deadline",
                         w->index, w->in_flight);
         event_base_loopexit(w->base, NULL);
         return;
     }
+    if (w->in_flight == 0) {
+        /* The last answers are queued but may still be on their way through TLS to the socket:
+         * give the loop a moment to write them before the connections are closed. */
+        struct timeval grace = {0, 250000};
+        if (w->drain_grace)
+            event_base_loopexit(w->base, NULL);
+        else
+            evtimer_add(w->drain_timer, &grace);
+        w->drain_grace = true;
+        return;
+    }
+    w->drain_grace = false;
     struct timeval tv = {0, 20000};
     evtimer_add(w->drain_timer, &tv);
 }

@@ -78,6 +78,7 @@ struct worker {
     unsigned char id_prefix[8];         /* random, drawn once: the first half of request ids */
     bool id_prefix_ready;
     atomic_int stop_requested;
+    bool drain_grace;                   /* stopping: the last answers are being written out */
     struct timespec stop_deadline;
 };
 
