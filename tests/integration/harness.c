@@ -1,5 +1,11 @@
 /* Integration-test harness: see harness.h. */
 #include "harness.h"
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <unistd.h>
 #include <signal.h>
@@ -290,4 +296,63 @@ pid_t itest_daemon_restart(void)
         usleep(100 * 1000);
     }
     return 0;
+}
+
+double itest_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+char *itest_slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return strdup("");
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t n = getdelim(&buf, &cap, '\0', f);
+    fclose(f);
+    if (n < 0) {
+        free(buf);
+        return strdup("");
+    }
+    return buf;
+}
+
+int itest_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+              getsockname(fd, (struct sockaddr *)&sa, &len) == 0);
+    int port = ntohs(sa.sin_port);
+    close(fd);
+    return port;
+}
+
+int itest_run(const char *fmt, ...)
+{
+    char *cmd = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    cr_assert(vasprintf(&cmd, fmt, ap) > 0);
+    va_end(ap);
+    int rc = system(cmd);
+    if (rc != 0)
+        fprintf(stderr, "itest: command failed (%d): %s\n", rc, cmd);
+    free(cmd);
+    return rc;
+}
+
+int itest_count_in_file(const char *path, const char *needle)
+{
+    char *text = itest_slurp(path);
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    free(text);
+    return n;
 }

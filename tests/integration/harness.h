@@ -63,6 +63,15 @@ char *itest_url(const char *path);
 /* The fixture's daemon (fault tests only): its pid, and a restart exactly as env-up started it —
  * the new pid is written back to the env file so later tests and env-down find it. Waits up to
  * 30 s for /healthz; returns the new pid, or 0. */
+/* Small tools the tests share: a monotonic clock in seconds; a free loopback TCP port; a shell
+ * command (its exit status; failures are reported on stderr); a whole file as a string ("" when
+ * it cannot be read; the caller frees); how often needle occurs in a file. */
+double itest_now_s(void);
+int itest_free_port(void);
+int itest_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *itest_slurp(const char *path);
+int itest_count_in_file(const char *path, const char *needle);
+
 pid_t itest_daemon_pid(void);
 pid_t itest_daemon_restart(void);
 

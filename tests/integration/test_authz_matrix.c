@@ -51,12 +51,6 @@ const char *__lsan_default_suppressions(void)
 static const char MATRIX_PERIOD[] = "2018-Q1";
 static const char SDC_PERIOD[] = "2019-Q3";
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static const char *tok(const char *key)
 {
@@ -625,9 +619,9 @@ static void headers_clean(struct http_response *r, const char *who)
 
 static struct http_response *timed_get(const char *path, const char *token, double *ms)
 {
-    double t0 = now_s();
+    double t0 = itest_now_s();
     struct http_response *r = req("GET", path, token, NULL, NULL);
-    *ms = (now_s() - t0) * 1000;
+    *ms = (itest_now_s() - t0) * 1000;
     return r;
 }
 

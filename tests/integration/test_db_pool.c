@@ -2,6 +2,7 @@
  * TRECHTER_TEST_DB). Each test owns its event_base and pool; the loop runs until every submitted
  * statement has called back, under a safety timer. */
 #include "daemon/db_pool.h"
+#include "harness.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -31,12 +32,6 @@ struct outcome {
 
 static bool in_submit; /* set around db_pool_query: a callback must never see it */
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 static const char *test_db(void)
 {
@@ -52,7 +47,7 @@ static void on_done(void *arg, enum db_status status, const PGresult *res)
     cr_assert(!o->called, "callback called twice");
     o->called = true;
     o->status = status;
-    o->at = now_s();
+    o->at = itest_now_s();
     if (status == DB_OK || status == DB_SQL_ERROR)
         cr_assert_not_null(res);
     else
@@ -254,7 +249,7 @@ Test(db_pool, slow_statement_times_out_then_pool_serves, .timeout = 20)
     struct db_pool_options opts = {.size = 1, .query_timeout_ms = 500};
     run_open(&r, test_db(), &opts);
     run_until_ready(&r);
-    double t0 = now_s();
+    double t0 = itest_now_s();
     submit(&r, &o, "SELECT pg_sleep(3)", 0, NULL);
     run_wait(&r, 10);
     cr_assert_eq(o.status, DB_TIMEOUT);
@@ -291,7 +286,7 @@ Test(db_pool, stuck_server_hits_client_timer, .timeout = 20)
         run_close(&r);
         cr_skip_test("backend %ld is not a local process we may signal", (long)pid);
     }
-    double t0 = now_s();
+    double t0 = itest_now_s();
     submit(&r, &o[1], "SELECT 'stuck'", 0, NULL);
     submit(&r, &o[2], "SELECT 'queued'", 0, NULL);
     run_wait(&r, 10);
@@ -317,7 +312,7 @@ Test(db_pool, unreachable_database_is_unavailable_quickly, .timeout = 20)
     struct outcome o[5];
     struct db_pool_options opts = {.size = 2, .connect_timeout_ms = 1000};
     run_open(&r, "host=127.0.0.1 port=1 user=nobody dbname=nothing", &opts);
-    double t0 = now_s();
+    double t0 = itest_now_s();
     submit(&r, &o[0], "SELECT 1", 0, NULL);
     submit(&r, &o[1], "SELECT 2", 0, NULL);
     run_wait(&r, 5);
@@ -326,7 +321,7 @@ Test(db_pool, unreachable_database_is_unavailable_quickly, .timeout = 20)
     cr_assert_lt(o[1].at - t0, 2.0);
     cr_assert(!db_pool_ready(r.pool));
     run_for(&r, 0.5); /* let it retry a few times */
-    t0 = now_s();
+    t0 = itest_now_s();
     for (int i = 2; i < 5; i++)
         submit(&r, &o[i], "SELECT 3", 0, NULL);
     run_wait(&r, 5);

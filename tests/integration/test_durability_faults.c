@@ -34,12 +34,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- PostgreSQL and daemon control (conventions of test_faults.c) --------------------------- */
 
@@ -75,8 +69,8 @@ static void restore(void)
         if (itest_daemon_restart() <= 0)
             fprintf(stderr, "durability: could not start the daemon again\n");
     }
-    double t0 = now_s();
-    while (now_s() - t0 < 15) {
+    double t0 = itest_now_s();
+    while (itest_now_s() - t0 < 15) {
         struct http_response *r = http_get("/readyz", NULL);
         bool ok = r->status == 200;
         http_response_free(r);
@@ -191,7 +185,7 @@ static void *client(void *arg)
     char auth[300];
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", L->token);
     const char *base = itest_env("TRECHTER_URL");
-    for (int round = 0; !atomic_load(&L->stop) && now_s() < L->until; round++) {
+    for (int round = 0; !atomic_load(&L->stop) && itest_now_s() < L->until; round++) {
         int k = w->index * KEYS_PER_THREAD + round % KEYS_PER_THREAD;
         struct key *key = &L->keys[k];
         int seq = ++key->next_seq;
@@ -202,7 +196,7 @@ static void *client(void *arg)
                  key->period);
         /* The identical PUT until it is acknowledged (or time is up). */
         for (int attempt = 0;; attempt++) {
-            if (now_s() > L->until + 20)
+            if (itest_now_s() > L->until + 20)
                 goto out; /* give up on this one: it stays pending */
             json_t *answer = NULL;
             w->attempts++;
@@ -502,7 +496,7 @@ static void run_load(struct load *L, struct worker *w, double seconds, double fa
                      fault_fn fault, void *state)
 {
     atomic_store(&L->stop, false);
-    L->until = now_s() + seconds;
+    L->until = itest_now_s() + seconds;
     pthread_t th[THREADS];
     for (int i = 0; i < THREADS; i++) {
         memset(&w[i], 0, sizeof w[i]);
@@ -512,7 +506,7 @@ static void run_load(struct load *L, struct worker *w, double seconds, double fa
         cr_assert(w[i].acks);
         cr_assert_eq(pthread_create(&th[i], NULL, client, &w[i]), 0);
     }
-    double start = now_s();
+    double start = itest_now_s();
     usleep((useconds_t)(fault_at * 1e6));
     fault(state);
     (void)start;
@@ -539,12 +533,12 @@ static void kill_and_restart(void *arg)
     for (int i = 0; i < THREADS; i++)
         s->acked_before += s->w[i].acked;
     s->old_pid = itest_daemon_pid();
-    double t0 = now_s();
+    double t0 = itest_now_s();
     kill(s->old_pid, SIGKILL);
     for (int i = 0; i < 100 && kill(s->old_pid, 0) == 0; i++)
         usleep(50 * 1000);
     s->new_pid = itest_daemon_restart();
-    s->down_s = now_s() - t0;
+    s->down_s = itest_now_s() - t0;
 }
 
 Test(durability, kill_daemon_mid_load, .timeout = 120, .fini = restore)
@@ -587,11 +581,11 @@ struct pg_state {
 static void bounce_postgres(void *arg)
 {
     struct pg_state *s = arg;
-    double t0 = now_s();
+    double t0 = itest_now_s();
     s->stop_rc = pg("stop");
     usleep(1000 * 1000);
     s->start_rc = pg("start");
-    s->down_s = now_s() - t0;
+    s->down_s = itest_now_s() - t0;
 }
 
 Test(durability, restart_postgres_mid_load, .timeout = 120, .fini = restore)

@@ -11,12 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int pg(const char *action)
 {
@@ -48,10 +42,10 @@ static void daemon_alive(void)
 /* Polls path until it answers `status` or `limit` seconds pass; returns the last response. */
 static struct http_response *wait_for(const char *path, long status, double limit)
 {
-    double start = now_s();
+    double start = itest_now_s();
     for (;;) {
         struct http_response *r = http_get(path, NULL);
-        if (r->status == status || now_s() - start > limit)
+        if (r->status == status || itest_now_s() - start > limit)
             return r;
         http_response_free(r);
         usleep(200 * 1000);
@@ -121,12 +115,12 @@ Test(faults, database_down_and_back, .timeout = 90, .fini = restore_pg)
     daemon_alive();
 
     cr_assert_eq(pg("start"), 0, "could not start PostgreSQL again");
-    double t0 = now_s();
+    double t0 = itest_now_s();
     r = wait_for("/readyz", 200, 10);
     cr_assert_eq(r->status, 200, "/readyz not 200 within 10 s of PostgreSQL's return: %ld %.300s",
                  r->status, r->body);
     http_response_free(r);
-    r = wait_for("/v1/municipalities", 200, 10 - (now_s() - t0) > 1 ? 10 - (now_s() - t0) : 1);
+    r = wait_for("/v1/municipalities", 200, 10 - (itest_now_s() - t0) > 1 ? 10 - (itest_now_s() - t0) : 1);
     cr_assert_eq(r->status, 200, "/v1/municipalities not 200 within 10 s of PostgreSQL's return: %ld",
                  r->status);
     cr_assert_eq(json_array_size(json_object_get(r->json, "municipalities")), 342);

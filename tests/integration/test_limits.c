@@ -39,12 +39,6 @@
 
 static const char OIN[] = "00000001234567890000";
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- the test's own daemon ------------------------------------------------------------------ */
 
@@ -134,9 +128,9 @@ static void daemon_start(void)
             _exit(127);
         }
         own.pid = pid;
-        double t0 = now_s();
+        double t0 = itest_now_s();
         bool up = false, died = false;
-        while (now_s() - t0 < 30) {
+        while (itest_now_s() - t0 < 30) {
             int st;
             if (waitpid(pid, &st, WNOHANG) == pid) {
                 died = true;
@@ -175,9 +169,9 @@ static void daemon_stop(void)
     own.pid = 0;
     kill(pid, SIGTERM);
     int st = 0;
-    double t0 = now_s();
+    double t0 = itest_now_s();
     bool gone = false;
-    while (now_s() - t0 < 15) {
+    while (itest_now_s() - t0 < 15) {
         if (waitpid(pid, &st, WNOHANG) == pid) {
             gone = true;
             break;
@@ -314,7 +308,7 @@ Test(limits, principal_burst_then_429_then_recovers)
     const char *analyst = tok("TOKEN_ANALYST");
     int ok = 0, refused = 0, sent = 0;
     struct http_response *first429 = NULL;
-    double t0 = now_s();
+    double t0 = itest_now_s();
     /* Burst 5, refill 5/s: a quick run of requests on one keep-alive connection must hit 429
      * after about five (a few more may pass while the bucket refills). */
     for (int i = 0; i < 20 && !first429; i++) {
@@ -332,7 +326,7 @@ Test(limits, principal_burst_then_429_then_recovers)
     }
     cr_assert(first429 != NULL, "no 429 after %d requests at rate-limit 5, burst 5", sent);
     /* At most the burst plus what refilled meanwhile (5/s) passed. */
-    double elapsed = now_s() - t0;
+    double elapsed = itest_now_s() - t0;
     cr_assert(ok >= 5 && ok <= 5 + (int)(elapsed * 5) + 1,
               "%d requests passed in %.2f s before the first 429 (burst 5, 5/s)", ok, elapsed);
     expect_429(first429, "principal over its rate");
@@ -447,7 +441,7 @@ static double until_closed(struct tconn *t, double since, double limit, char *go
     got[0] = '\0';
     struct timeval tv = {0, 200 * 1000};
     setsockopt(t->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    while (now_s() - since < limit) {
+    while (itest_now_s() - since < limit) {
         char b[2048];
         int n = SSL_read(t->ssl, b, sizeof b);
         if (n > 0) {
@@ -461,7 +455,7 @@ static double until_closed(struct tconn *t, double since, double limit, char *go
         if (e == SSL_ERROR_WANT_READ || (e == SSL_ERROR_SYSCALL && (errno == EAGAIN ||
                                                                      errno == EWOULDBLOCK)))
             continue;
-        return now_s() - since;
+        return itest_now_s() - since;
     }
     return -1;
 }
@@ -516,7 +510,7 @@ Test(limits, slow_head_is_cut_off_by_header_timeout)
     SSL_CTX *ctx = client_ctx();
     char got[4096];
     /* Half a head, then nothing. */
-    double t0 = now_s();
+    double t0 = itest_now_s();
     struct tconn t = tconnect(ctx);
     static const char half[] = "GET /v1/municipalities HTTP/1.1\r\nHost: localhost\r\n";
     tsend(&t, half, sizeof half - 1);
@@ -531,12 +525,12 @@ Test(limits, slow_head_is_cut_off_by_header_timeout)
      * deadline still ends it. */
     static const char head[] = "GET /v1/municipalities HTTP/1.1\r\nHost: localhost\r\nX-Pad: "
                                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
-    t0 = now_s();
+    t0 = itest_now_s();
     t = tconnect(ctx);
     double trickle_cut = -1;
-    for (size_t i = 0; i < sizeof head - 1 && now_s() - t0 < 10; i++) {
+    for (size_t i = 0; i < sizeof head - 1 && itest_now_s() - t0 < 10; i++) {
         if (SSL_write(t.ssl, head + i, 1) != 1) {
-            trickle_cut = now_s() - t0;
+            trickle_cut = itest_now_s() - t0;
             break;
         }
         struct timeval tv = {0, 300 * 1000};
@@ -546,7 +540,7 @@ Test(limits, slow_head_is_cut_off_by_header_timeout)
         int e = n > 0 ? 0 : SSL_get_error(t.ssl, n);
         if (n == 0 || (n < 0 && e != SSL_ERROR_WANT_READ &&
                        !(e == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK)))) {
-            trickle_cut = now_s() - t0;
+            trickle_cut = itest_now_s() - t0;
             break;
         }
         cr_assert(n <= 0, "the trickled head got an answer");
@@ -560,13 +554,13 @@ Test(limits, slow_head_is_cut_off_by_header_timeout)
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)own.port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    t0 = now_s();
+    t0 = itest_now_s();
     cr_assert(connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
     struct timeval tv = {10, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     char b[64];
     ssize_t n = recv(fd, b, sizeof b, 0);
-    double silent_cut = now_s() - t0;
+    double silent_cut = itest_now_s() - t0;
     cr_assert(n <= 0 && silent_cut < 9.5, "a silent TCP connection was not closed within 10 s");
     cr_assert(silent_cut <= 4.5, "a silent TCP connection was closed after %.2f s; "
                                  "header-timeout 2 s", silent_cut);
@@ -591,7 +585,7 @@ Test(limits, slow_body_is_cut_off_by_request_timeout)
                                "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
                                "[{\"munic";
     tsend(&t, head, sizeof head - 1);
-    double t0 = now_s();
+    double t0 = itest_now_s();
     double cut = until_closed(&t, t0, 12, got, sizeof got);
     cr_assert(cut > 0, "a stalled body was not cut off within 12 s (request-timeout 3s)");
     cr_assert(cut >= 2.0 && cut <= 5.5, "stalled body cut off after %.2f s; request-timeout 3 s",
@@ -604,11 +598,11 @@ Test(limits, slow_body_is_cut_off_by_request_timeout)
     static const char head2[] = "POST /v1/imports HTTP/1.1\r\nHost: localhost\r\n"
                                 "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n";
     tsend(&t, head2, sizeof head2 - 1);
-    t0 = now_s();
+    t0 = itest_now_s();
     double trickle_cut = -1;
-    while (now_s() - t0 < 12) {
+    while (itest_now_s() - t0 < 12) {
         if (SSL_write(t.ssl, "     ", 5) != 5) {
-            trickle_cut = now_s() - t0;
+            trickle_cut = itest_now_s() - t0;
             break;
         }
         struct timeval tv = {0, 400 * 1000};
@@ -618,7 +612,7 @@ Test(limits, slow_body_is_cut_off_by_request_timeout)
         int e = n > 0 ? 0 : SSL_get_error(t.ssl, n);
         if (n == 0 || (n < 0 && e != SSL_ERROR_WANT_READ &&
                        !(e == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK)))) {
-            trickle_cut = now_s() - t0;
+            trickle_cut = itest_now_s() - t0;
             break;
         }
     }

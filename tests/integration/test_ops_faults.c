@@ -33,65 +33,10 @@
 
 /* ---- helpers --------------------------------------------------------------------------------- */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof sa;
-    cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-              getsockname(fd, (struct sockaddr *)&sa, &len) == 0);
-    int port = ntohs(sa.sin_port);
-    close(fd);
-    return port;
-}
 
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-    char *cmd = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    cr_assert(vasprintf(&cmd, fmt, ap) > 0);
-    va_end(ap);
-    int rc = system(cmd);
-    if (rc != 0)
-        fprintf(stderr, "test_ops_faults: command failed (%d): %s\n", rc, cmd);
-    free(cmd);
-    return rc;
-}
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return strdup("");
-    char *buf = NULL;
-    size_t cap = 0;
-    ssize_t n = getdelim(&buf, &cap, '\0', f);
-    fclose(f);
-    if (n < 0) {
-        free(buf);
-        return strdup("");
-    }
-    return buf;
-}
 
-static int count_in_file(const char *path, const char *needle)
-{
-    char *text = slurp(path);
-    int n = 0;
-    for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
-        n++;
-    free(text);
-    return n;
-}
 
 /* ---- a daemon instance of our own ------------------------------------------------------------ */
 
@@ -128,12 +73,12 @@ static void instance_start(bool notify, const char *db)
     snprintf(inst.dir, sizeof inst.dir, "/tmp/trechter-ops-XXXXXX");
     cr_assert(mkdtemp(inst.dir) != NULL);
     const char *tls = itest_env("TRECHTER_WORKDIR");
-    cr_assert(run("cp '%s/tls/server.pem' '%s/tls/server-key.pem' '%s/'", tls, tls, inst.dir) == 0);
+    cr_assert(itest_run("cp '%s/tls/server.pem' '%s/tls/server-key.pem' '%s/'", tls, tls, inst.dir) == 0);
     snprintf(inst.log, sizeof inst.log, "%s/daemon.log", inst.dir);
     snprintf(inst.config, sizeof inst.config, "%s/trechterd.conf", inst.dir);
-    inst.port = free_port();
+    inst.port = itest_free_port();
     do
-        inst.metrics_port = free_port();
+        inst.metrics_port = itest_free_port();
     while (inst.metrics_port == inst.port);
     snprintf(inst.url, sizeof inst.url, "https://127.0.0.1:%d", inst.port);
     snprintf(inst.metrics_url, sizeof inst.metrics_url, "http://127.0.0.1:%d/metrics",
@@ -187,7 +132,7 @@ static void instance_start(bool notify, const char *db)
     }
     inst.pid = pid;
     setenv("TRECHTER_URL", inst.url, 1);
-    double start = now_s();
+    double start = itest_now_s();
     for (;;) {
         struct http_response *r = http_get("/healthz", NULL);
         long status = r->status;
@@ -197,10 +142,10 @@ static void instance_start(bool notify, const char *db)
         int st;
         if (waitpid(inst.pid, &st, WNOHANG) == inst.pid) {
             inst.pid = 0;
-            char *log = slurp(inst.log);
+            char *log = itest_slurp(inst.log);
             cr_assert_fail("the test's daemon exited at start; log:\n%s", log);
         }
-        cr_assert(now_s() - start < 30, "the test's daemon did not answer /healthz in 30 s");
+        cr_assert(itest_now_s() - start < 30, "the test's daemon did not answer /healthz in 30 s");
         usleep(100 * 1000);
     }
 }
@@ -208,7 +153,7 @@ static void instance_start(bool notify, const char *db)
 /* Waits up to `limit` seconds for the child to exit; returns its wait status or -1. */
 static int instance_wait(double limit)
 {
-    double start = now_s();
+    double start = itest_now_s();
     while (inst.pid > 0) {
         int st;
         if (waitpid(inst.pid, &st, WNOHANG) == inst.pid) {
@@ -216,7 +161,7 @@ static int instance_wait(double limit)
             inst.exit_status = st;
             return st;
         }
-        if (now_s() - start > limit)
+        if (itest_now_s() - start > limit)
             return -1;
         usleep(50 * 1000);
     }
@@ -239,14 +184,14 @@ static void instance_cleanup(void)
     inst.notify_fd = -1;
     if (inst.dir[0]) {
         /* A sanitizer report in the child's log fails the run like env-down does for the fixture. */
-        if (count_in_file(inst.log, "ERROR: AddressSanitizer") ||
-            count_in_file(inst.log, "ERROR: LeakSanitizer") ||
-            count_in_file(inst.log, "runtime error:")) {
-            char *log = slurp(inst.log);
+        if (itest_count_in_file(inst.log, "ERROR: AddressSanitizer") ||
+            itest_count_in_file(inst.log, "ERROR: LeakSanitizer") ||
+            itest_count_in_file(inst.log, "runtime error:")) {
+            char *log = itest_slurp(inst.log);
             fprintf(stderr, "test_ops_faults: sanitizer report in the test daemon's log:\n%s\n", log);
             free(log);
         }
-        run("rm -rf '%s'", inst.dir);
+        itest_run("rm -rf '%s'", inst.dir);
         inst.dir[0] = '\0';
     }
 }
@@ -254,9 +199,9 @@ static void instance_cleanup(void)
 /* Reads notifications until one holds the line `want` (e.g. "READY=1") or `limit` seconds pass. */
 static bool expect_notify(const char *want, double limit)
 {
-    double start = now_s();
+    double start = itest_now_s();
     size_t wl = strlen(want);
-    while (now_s() - start < limit) {
+    while (itest_now_s() - start < limit) {
         struct pollfd p = {.fd = inst.notify_fd, .events = POLLIN};
         if (poll(&p, 1, 100) <= 0)
             continue;
@@ -358,7 +303,7 @@ static void tls_close(struct tls_conn *c)
 static void make_certificate(const char *serial_hex)
 {
     const char *tls = itest_env("TRECHTER_WORKDIR");
-    cr_assert(run("printf '%%s\\n' 'basicConstraints=critical,CA:FALSE' "
+    cr_assert(itest_run("printf '%%s\\n' 'basicConstraints=critical,CA:FALSE' "
                   "'keyUsage=critical,digitalSignature' 'extendedKeyUsage=serverAuth' "
                   "'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1' >'%s/new.ext' && "
                   "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
@@ -375,10 +320,10 @@ static void make_certificate(const char *serial_hex)
 
 static void wait_log(const char *needle, int before, double limit)
 {
-    double start = now_s();
-    while (count_in_file(inst.log, needle) <= before) {
-        if (now_s() - start > limit) {
-            char *log = slurp(inst.log);
+    double start = itest_now_s();
+    while (itest_count_in_file(inst.log, needle) <= before) {
+        if (itest_now_s() - start > limit) {
+            char *log = itest_slurp(inst.log);
             cr_assert_fail("no '%s' in the daemon's log within %.0f s; log:\n%s", needle, limit,
                            log);
         }
@@ -479,8 +424,8 @@ Test(ops_faults, sighup_new_certificate_kept_alive_connection_survives, .timeout
     norm_serial(serial, want, sizeof want);
     make_certificate(serial);
     /* Replace the files the daemon reads (rename: never a half-written file). */
-    cr_assert(run("cd '%s' && mv new-key.pem server-key.pem && mv new.pem server.pem", inst.dir) == 0);
-    int before = count_in_file(inst.log, "reloaded TLS certificate");
+    cr_assert(itest_run("cd '%s' && mv new-key.pem server-key.pem && mv new.pem server.pem", inst.dir) == 0);
+    int before = itest_count_in_file(inst.log, "reloaded TLS certificate");
     kill(inst.pid, SIGHUP);
     wait_log("reloaded TLS certificate", before, 10);
 
@@ -506,11 +451,11 @@ Test(ops_faults, sighup_broken_certificate_keeps_the_old_one, .timeout = 60,
     cr_assert_eq(before_conn.status, 200);
     tls_close(&before_conn);
 
-    cr_assert(run("printf 'not a certificate\\n' >'%s/server.pem'", inst.dir) == 0);
-    int before = count_in_file(inst.log, "keeping the current certificate");
+    cr_assert(itest_run("printf 'not a certificate\\n' >'%s/server.pem'", inst.dir) == 0);
+    int before = itest_count_in_file(inst.log, "keeping the current certificate");
     kill(inst.pid, SIGHUP);
     wait_log("keeping the current certificate", before, 10);
-    char *log = slurp(inst.log);
+    char *log = itest_slurp(inst.log);
     cr_assert(strstr(log, "server.pem") != NULL, "the log does not say which file was wrong:\n%s",
               log);
     free(log);
@@ -568,9 +513,9 @@ Test(ops_faults, sigterm_finishes_a_slow_request_and_exits_0, .timeout = 90,
     cr_assert(pthread_create(&t, NULL, slow_put_thread, &put) == 0);
     /* Wait until the PUT is blocked on the lock. */
     PGconn *watch = PQconnectdb(itest_env("TRECHTER_DB"));
-    double start = now_s();
+    double start = itest_now_s();
     bool waiting = false;
-    while (!waiting && now_s() - start < 10) {
+    while (!waiting && itest_now_s() - start < 10) {
         res = PQexec(watch, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
                             " AND application_name = 'trechterd'");
         waiting = PQresultStatus(res) == PGRES_TUPLES_OK && atoi(PQgetvalue(res, 0, 0)) > 0;
@@ -586,7 +531,7 @@ Test(ops_faults, sigterm_finishes_a_slow_request_and_exits_0, .timeout = 90,
     cr_assert(expect_notify("STOPPING=1", 5), "no STOPPING=1 after SIGTERM");
     usleep(1000 * 1000);
     if (instance_wait(0) != -1) {
-        char *text = slurp(inst.log);
+        char *text = itest_slurp(inst.log);
         cr_assert_fail("the daemon exited (status %d) with a request in flight; log:\n%s",
                        inst.exit_status, text);
     }
@@ -595,7 +540,7 @@ Test(ops_faults, sigterm_finishes_a_slow_request_and_exits_0, .timeout = 90,
 
     pthread_join(t, NULL);
     if (put.status != 200 && put.status != 201) {
-        char *text = slurp(inst.log);
+        char *text = itest_slurp(inst.log);
         cr_assert_fail("the request in flight at SIGTERM got %ld, not 2xx; log:\n%s", put.status,
                        text);
     }
@@ -603,7 +548,7 @@ Test(ops_faults, sigterm_finishes_a_slow_request_and_exits_0, .timeout = 90,
     int st = instance_wait(15);
     cr_assert(st != -1, "the daemon did not exit within 15 s");
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit status %d, not 0", st);
-    char *log = slurp(inst.log);
+    char *log = itest_slurp(inst.log);
     cr_assert(strstr(log, "stopped") != NULL, "no 'stopped' in the log:\n%s", log);
     free(log);
 }
@@ -675,11 +620,11 @@ Test(ops_faults, backup_restore_round_trip_serves_the_same_figures, .timeout = 1
              itest_env("TRECHTER_PGDIR"), itest_env("TRECHTER_PGPORT"), dbname);
     const char *db = itest_env("TRECHTER_DB");
     const char *admin = itest_env("TRECHTER_TEST_DB");
-    cr_assert(run("pg_dump --format=custom --file='%s' '%s'", dump, db) == 0, "pg_dump failed");
-    run("psql -X -q '%s' -c 'DROP DATABASE IF EXISTS %s' >/dev/null", admin, dbname);
-    cr_assert(run("psql -X -q -v ON_ERROR_STOP=1 '%s' -c 'CREATE DATABASE %s' >/dev/null", admin,
+    cr_assert(itest_run("pg_dump --format=custom --file='%s' '%s'", dump, db) == 0, "pg_dump failed");
+    itest_run("psql -X -q '%s' -c 'DROP DATABASE IF EXISTS %s' >/dev/null", admin, dbname);
+    cr_assert(itest_run("psql -X -q -v ON_ERROR_STOP=1 '%s' -c 'CREATE DATABASE %s' >/dev/null", admin,
                   dbname) == 0);
-    cr_assert(run("pg_restore --exit-on-error --no-owner --dbname='%s' '%s'", restored, dump) == 0,
+    cr_assert(itest_run("pg_restore --exit-on-error --no-owner --dbname='%s' '%s'", restored, dump) == 0,
               "pg_restore failed");
     char dir_keep[128];
     snprintf(dir_keep, sizeof dir_keep, "%s", inst.dir);
@@ -700,8 +645,8 @@ Test(ops_faults, backup_restore_round_trip_serves_the_same_figures, .timeout = 1
     http_response_free(before_p);
     http_response_free(after_p);
     instance_cleanup();
-    run("psql -X -q '%s' -c 'DROP DATABASE IF EXISTS %s' >/dev/null", admin, dbname);
-    run("rm -rf '%s'", dir_keep);
+    itest_run("psql -X -q '%s' -c 'DROP DATABASE IF EXISTS %s' >/dev/null", admin, dbname);
+    itest_run("rm -rf '%s'", dir_keep);
 }
 
 /* Two instances on one database (docs/scaling.md stage 2): a write through the fixture's daemon is
@@ -735,10 +680,10 @@ Test(ops_faults, two_instances_write_through_one_seen_through_the_other, .timeou
               "the write did not change the aggregate (test data problem): %s", fresh_a->body);
 
     setenv("TRECHTER_URL", url_b, 1);
-    double start = now_s();
+    double start = itest_now_s();
     bool same = false;
     struct http_response *new_b = NULL;
-    while (!same && now_s() - start < 2) {
+    while (!same && itest_now_s() - start < 2) {
         if (new_b)
             http_response_free(new_b);
         new_b = http_get(query, tok);
@@ -748,7 +693,7 @@ Test(ops_faults, two_instances_write_through_one_seen_through_the_other, .timeou
     }
     cr_assert(same, "B still serves the old figures 2 s after a write through A:\nA %s\nB %s",
               fresh_a->body, new_b->body);
-    cr_log_info("B served the new figures %.0f ms after A's 2xx", (now_s() - start) * 1000);
+    cr_log_info("B served the new figures %.0f ms after A's 2xx", (itest_now_s() - start) * 1000);
     http_response_free(old_b);
     http_response_free(fresh_a);
     http_response_free(new_b);
@@ -769,7 +714,7 @@ Test(ops_faults, sighup_reloads_settings_without_dropping_connections, .timeout 
     }
     write_config("rate-limit = 1\nrate-burst = 2\n"
                  "address-rate-limit = 100000\naddress-burst = 100000\n");
-    int before = count_in_file(inst.log, "reloaded settings");
+    int before = itest_count_in_file(inst.log, "reloaded settings");
     kill(inst.pid, SIGHUP);
     wait_log("reloaded settings", before, 10);
     int limited = 0;
@@ -788,10 +733,10 @@ Test(ops_faults, sighup_reloads_settings_without_dropping_connections, .timeout 
 
     /* A bad value keeps the settings in force and says why. */
     write_config("rate-limit = lots\n");
-    before = count_in_file(inst.log, "keeping the current settings");
+    before = itest_count_in_file(inst.log, "keeping the current settings");
     kill(inst.pid, SIGHUP);
     wait_log("keeping the current settings", before, 10);
-    char *log = slurp(inst.log);
+    char *log = itest_slurp(inst.log);
     cr_assert(strstr(log, "trechterd.conf:1") != NULL, "the log does not name file and line:\n%s",
               log);
     free(log);

@@ -141,12 +141,6 @@ static const char *token(const char *key)
     return t;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- a raw TLS connection, for framing that libcurl will not produce ---------------------- */
 
@@ -174,10 +168,10 @@ static void raw_open(struct raw *c)
     SSL_set_fd(c->ssl, c->fd);
     SSL_set_tlsext_host_name(c->ssl, "localhost");
     int rc;
-    double start = now_s();
+    double start = itest_now_s();
     while ((rc = SSL_connect(c->ssl)) != 1) {
         int e = SSL_get_error(c->ssl, rc);
-        cr_assert((e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) && now_s() - start < 10,
+        cr_assert((e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) && itest_now_s() - start < 10,
                   "TLS handshake failed (SSL error %d)", e);
     }
 }
@@ -192,7 +186,7 @@ static void raw_send(struct raw *c, const char *data, size_t len)
 static int raw_read_until_closed(struct raw *c, double limit, char *out, size_t cap, double *elapsed)
 {
     size_t len = strlen(out);
-    double start = now_s();
+    double start = itest_now_s();
     for (;;) {
         char buf[4096];
         int n = SSL_read(c->ssl, buf, sizeof buf);
@@ -205,11 +199,11 @@ static int raw_read_until_closed(struct raw *c, double limit, char *out, size_t 
         }
         int e = SSL_get_error(c->ssl, n);
         if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-            *elapsed = now_s() - start;
+            *elapsed = itest_now_s() - start;
             return 1; /* closed: EOF, alert, reset */
         }
-        if (now_s() - start > limit) {
-            *elapsed = now_s() - start;
+        if (itest_now_s() - start > limit) {
+            *elapsed = itest_now_s() - start;
             return 0;
         }
     }

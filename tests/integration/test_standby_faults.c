@@ -44,65 +44,10 @@
 
 /* ---- helpers --------------------------------------------------------------------------------- */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof sa;
-    cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-              getsockname(fd, (struct sockaddr *)&sa, &len) == 0);
-    int port = ntohs(sa.sin_port);
-    close(fd);
-    return port;
-}
 
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-    char *cmd = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    cr_assert(vasprintf(&cmd, fmt, ap) > 0);
-    va_end(ap);
-    int rc = system(cmd);
-    if (rc != 0)
-        fprintf(stderr, "test_standby_faults: command failed (%d): %s\n", rc, cmd);
-    free(cmd);
-    return rc;
-}
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return strdup("");
-    char *buf = NULL;
-    size_t cap = 0;
-    ssize_t n = getdelim(&buf, &cap, '\0', f);
-    fclose(f);
-    if (n < 0) {
-        free(buf);
-        return strdup("");
-    }
-    return buf;
-}
 
-static int count_in_file(const char *path, const char *needle)
-{
-    char *text = slurp(path);
-    int n = 0;
-    for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
-        n++;
-    free(text);
-    return n;
-}
 
 /* ---- libpq ----------------------------------------------------------------------------------- */
 
@@ -164,12 +109,12 @@ static void standby_make(void)
     snprintf(sb.dir, sizeof sb.dir, "/tmp/trechter-sb-XXXXXX");
     cr_assert(mkdtemp(sb.dir) != NULL);
     chmod(sb.dir, 0755); /* the postgres user must reach the directory below */
-    sb.port = free_port();
+    sb.port = itest_free_port();
     char *cmd = NULL;
     cr_assert(asprintf(&cmd, "'%s/tests/ops/make-standby' start '%s' '%s' '%s/pg' %d",
                        itest_env("TRECHTER_SOURCE_DIR"), itest_env("TRECHTER_PGDIR"),
                        itest_env("TRECHTER_PGPORT"), sb.dir, sb.port) > 0);
-    double t0 = now_s();
+    double t0 = itest_now_s();
     FILE *p = popen(cmd, "r");
     cr_assert(p != NULL);
     char line[256] = "";
@@ -184,12 +129,12 @@ static void standby_make(void)
                  "the standby is not in recovery");
     cr_assert_eq(pq_num(primary(), "SELECT pg_is_in_recovery()"), 0, "the primary is in recovery");
     cr_log_info("standby streaming on port %d after %.1f s (pg_basebackup -R)", sb.port,
-                now_s() - t0);
+                itest_now_s() - t0);
 }
 
 static void standby_stop(void)
 {
-    cr_assert(run("'%s/tests/ops/make-standby' stop '%s/pg' >&2", itest_env("TRECHTER_SOURCE_DIR"),
+    cr_assert(itest_run("'%s/tests/ops/make-standby' stop '%s/pg' >&2", itest_env("TRECHTER_SOURCE_DIR"),
                   sb.dir) == 0);
 }
 
@@ -197,8 +142,8 @@ static void standby_destroy(void)
 {
     if (!sb.dir[0])
         return;
-    run("'%s/tests/ops/make-standby' destroy '%s/pg' >&2", getenv("TRECHTER_SOURCE_DIR"), sb.dir);
-    run("rm -rf '%s'", sb.dir);
+    itest_run("'%s/tests/ops/make-standby' destroy '%s/pg' >&2", getenv("TRECHTER_SOURCE_DIR"), sb.dir);
+    itest_run("rm -rf '%s'", sb.dir);
     sb.dir[0] = '\0';
 }
 
@@ -208,9 +153,9 @@ static void standby_catch_up(double limit)
     long long target = pq_num(primary(), "SELECT pg_current_wal_insert_lsn() - '0/0'");
     char sql[160];
     snprintf(sql, sizeof sql, "SELECT (pg_last_wal_replay_lsn() - '0/0' >= %lld)::int", target);
-    double start = now_s();
+    double start = itest_now_s();
     while (pq_num(sb.conninfo, sql) != 1) {
-        cr_assert(now_s() - start < limit, "the standby did not catch up within %.0f s", limit);
+        cr_assert(itest_now_s() - start < limit, "the standby did not catch up within %.0f s", limit);
         usleep(20 * 1000);
     }
 }
@@ -232,11 +177,11 @@ static void instance_start(const char *db_read, const char *lag_max)
     snprintf(inst.dir, sizeof inst.dir, "/tmp/trechter-sbd-XXXXXX");
     cr_assert(mkdtemp(inst.dir) != NULL);
     const char *tls = itest_env("TRECHTER_WORKDIR");
-    cr_assert(run("cp '%s/tls/server.pem' '%s/tls/server-key.pem' '%s/'", tls, tls, inst.dir) == 0);
+    cr_assert(itest_run("cp '%s/tls/server.pem' '%s/tls/server-key.pem' '%s/'", tls, tls, inst.dir) == 0);
     snprintf(inst.log, sizeof inst.log, "%s/daemon.log", inst.dir);
-    inst.port = free_port();
+    inst.port = itest_free_port();
     do
-        inst.metrics_port = free_port();
+        inst.metrics_port = itest_free_port();
     while (inst.metrics_port == inst.port);
     snprintf(inst.url, sizeof inst.url, "https://127.0.0.1:%d", inst.port);
     snprintf(inst.metrics_url, sizeof inst.metrics_url, "http://127.0.0.1:%d/metrics",
@@ -271,7 +216,7 @@ static void instance_start(const char *db_read, const char *lag_max)
     }
     inst.pid = pid;
     setenv("TRECHTER_URL", inst.url, 1);
-    double start = now_s();
+    double start = itest_now_s();
     for (;;) {
         struct http_response *r = http_get("/healthz", NULL);
         long status = r->status;
@@ -281,10 +226,10 @@ static void instance_start(const char *db_read, const char *lag_max)
         int st;
         if (waitpid(inst.pid, &st, WNOHANG) == inst.pid) {
             inst.pid = 0;
-            char *log = slurp(inst.log);
+            char *log = itest_slurp(inst.log);
             cr_assert_fail("the test's daemon exited at start; log:\n%s", log);
         }
-        cr_assert(now_s() - start < 30, "the test's daemon did not answer /healthz in 30 s");
+        cr_assert(itest_now_s() - start < 30, "the test's daemon did not answer /healthz in 30 s");
         usleep(100 * 1000);
     }
 }
@@ -293,10 +238,10 @@ static void instance_stop(void)
 {
     if (inst.pid > 0) {
         kill(inst.pid, SIGTERM);
-        double start = now_s();
+        double start = itest_now_s();
         int st;
         while (waitpid(inst.pid, &st, WNOHANG) != inst.pid) {
-            if (now_s() - start > 15) {
+            if (itest_now_s() - start > 15) {
                 kill(inst.pid, SIGKILL);
                 waitpid(inst.pid, &st, 0);
                 break;
@@ -306,15 +251,15 @@ static void instance_stop(void)
         inst.pid = 0;
     }
     if (inst.dir[0]) {
-        if (count_in_file(inst.log, "ERROR: AddressSanitizer") ||
-            count_in_file(inst.log, "ERROR: LeakSanitizer") ||
-            count_in_file(inst.log, "runtime error:")) {
-            char *log = slurp(inst.log);
+        if (itest_count_in_file(inst.log, "ERROR: AddressSanitizer") ||
+            itest_count_in_file(inst.log, "ERROR: LeakSanitizer") ||
+            itest_count_in_file(inst.log, "runtime error:")) {
+            char *log = itest_slurp(inst.log);
             fprintf(stderr, "test_standby_faults: sanitizer report in the test daemon's log:\n%s\n",
                     log);
             free(log);
         }
-        run("rm -rf '%s'", inst.dir);
+        itest_run("rm -rf '%s'", inst.dir);
         inst.dir[0] = '\0';
     }
 }
@@ -376,10 +321,10 @@ static double metric_now(const char *series)
 /* Waits until `series` equals `want`; returns the seconds it took, or -1 after `limit`. */
 static double wait_metric(const char *series, double want, double limit)
 {
-    double start = now_s();
-    while (now_s() - start < limit) {
+    double start = itest_now_s();
+    while (itest_now_s() - start < limit) {
         if (metric_now(series) == want)
-            return now_s() - start;
+            return itest_now_s() - start;
         usleep(20 * 1000);
     }
     return -1;
@@ -551,13 +496,13 @@ Test(standby_faults, aggregate_reads_are_served_by_the_standby, .timeout = 120, 
     }
     /* Pool counters reach /metrics with the workers' 1 s heartbeat. */
     double q1 = q0;
-    for (double start = now_s(); now_s() - start < 3 && q1 - q0 < BATCH; usleep(100 * 1000))
+    for (double start = itest_now_s(); itest_now_s() - start < 3 && q1 - q0 < BATCH; usleep(100 * 1000))
         q1 = metric_now(READ_QUERIES);
     cr_assert(q1 - q0 >= BATCH, "the read pool ran %.0f statements for %d aggregate reads", q1 - q0,
               BATCH);
     /* The standby's own statistics (its backends flush them within about a second). */
     long long tup1 = tup0;
-    for (double start = now_s(); now_s() - start < 5 && tup1 <= tup0; usleep(200 * 1000))
+    for (double start = itest_now_s(); itest_now_s() - start < 5 && tup1 <= tup0; usleep(200 * 1000))
         tup1 = pq_num(sbc, "SELECT tup_returned + tup_fetched FROM pg_stat_database WHERE"
                            " datname = 'trechter'");
     cr_assert(tup0 >= 0 && tup1 > tup0, "the standby's row counters did not move (%lld -> %lld)",
@@ -595,13 +540,13 @@ Test(standby_faults, write_fences_aggregate_reads_to_primary_until_replayed, .ti
     cr_assert_eq(st, 200);
     cr_assert_eq(agg, t3, "right after a write the standby has not replayed, the aggregate says "
                           "%lld (the standby's figure is %d), not %d", agg, t1, t3);
-    double start = now_s();
+    double start = itest_now_s();
     int reads = 0;
-    while (now_s() - start < 2.5) { /* past a 2 s lag probe */
+    while (itest_now_s() - start < 2.5) { /* past a 2 s lag probe */
         agg = aggregate_read(P, &st);
         cr_assert_eq(st, 200);
         cr_assert_eq(agg, t3, "read %d (%.2f s after the write): %lld, not %d", reads,
-                     now_s() - start, agg, t3);
+                     itest_now_s() - start, agg, t3);
         reads++;
     }
     long long single = singular_read(P, &st);
@@ -678,17 +623,17 @@ Test(standby_faults, standby_lagging_beyond_lag_max_falls_back_to_primary, .time
     int t1 = written_and_replayed(P, 300);
     pq_ok(sbc, "SELECT pg_wal_replay_pause()");
     set_cell(P, t1 + 1000); /* not notified: only the lag can move the reads */
-    double start = now_s();
+    double start = itest_now_s();
     long long agg = -1;
     long st;
-    while (now_s() - start < 15) {
+    while (itest_now_s() - start < 15) {
         agg = aggregate_read(P, &st);
         cr_assert_eq(st, 200);
         if (agg == t1 + 1000)
             break;
         usleep(100 * 1000);
     }
-    double switched = now_s() - start;
+    double switched = itest_now_s() - start;
     cr_assert_eq(agg, t1 + 1000, "reads still from a standby lagging beyond 3 s after %.1f s",
                  switched);
     /* Both workers (a probe each 2 s). */
@@ -718,17 +663,17 @@ Test(standby_faults, stopped_standby_falls_back_to_primary, .timeout = 120, .fin
     if (q0 < 0)
         q0 = 0;
     standby_stop();
-    double start = now_s();
+    double start = itest_now_s();
     int total = 0, failed = 0;
     double last_fail = -1;
     long first_fail_status = 0;
     long st;
-    while (now_s() - start < 5) {
+    while (itest_now_s() - start < 5) {
         long long agg = aggregate_read(P, &st);
         total++;
         if (st != 200 || agg != t1) {
             failed++;
-            last_fail = now_s() - start;
+            last_fail = itest_now_s() - start;
             if (!first_fail_status)
                 first_fail_status = st;
         }
