@@ -56,9 +56,9 @@ static void put_figure(json_t *obj, const struct agg_region *r, const struct agg
             json_object_set_new(obj, "per10k", json_null());
             withheld = true;
         } else {
-            json_object_set_new(obj, "per10k",
-                                json_real(round_to((double)count * 10000.0 /
-                                                       (double)c->population, 1)));
+            json_object_set_new(
+                obj, "per10k",
+                json_real(round_to((double)count * 10000.0 / (double)c->population, 1)));
         }
     } else {
         json_object_set_new(obj, "per10k", json_null());
@@ -82,9 +82,8 @@ static void put_figure(json_t *obj, const struct agg_region *r, const struct agg
         json_object_set_new(obj, "withheld", json_string("rateMin"));
 }
 
-json_t *aggregate_funnel_rows(const struct agg_region *regions, size_t n,
-                              const struct catalog *cat, const char *dimension,
-                              const struct sdc_params *sdc)
+json_t *aggregate_funnel_rows(const struct agg_region *regions, size_t n, const struct catalog *cat,
+                              const char *dimension, const struct sdc_params *sdc)
 {
     int dim = dimension ? catalog_dimension_index(cat, dimension) : -1;
     json_t *rows = json_array();
@@ -183,13 +182,12 @@ json_t *aggregate_compare(const json_t *rows, const json_t *national_row, const 
     json_t *out_rows = json_array();
     double national = 0;
     const char *national_state = "notKnown";
-    bool has_national = national_row && metric_of(national_row, stage, metric, &national,
-                                                  &national_state);
-    json_t *nat = json_pack("{s:o, s:s, s:b}", "value",
-                            has_national ? json_real(national) : json_null(), "state",
-                            has_national ? "published" : national_state, "protected",
-                            national_row ? json_is_true(json_object_get(national_row, "protected"))
-                                         : true);
+    bool has_national =
+        national_row && metric_of(national_row, stage, metric, &national, &national_state);
+    json_t *nat =
+        json_pack("{s:o, s:s, s:b}", "value", has_national ? json_real(national) : json_null(),
+                  "state", has_national ? "published" : national_state, "protected",
+                  national_row ? json_is_true(json_object_get(national_row, "protected")) : true);
     if (metric == METRIC_COUNT && has_national)
         json_object_set_new(nat, "value", json_integer((json_int_t)national));
     double sum = 0, sumsq = 0;
@@ -216,20 +214,20 @@ json_t *aggregate_compare(const json_t *rows, const json_t *national_row, const 
         const json_t *row = valued[i].row;
         /* Quartile 4 holds the top quarter of the ranked regions; tied regions share one. */
         int quartile = (int)ceil(4.0 * (double)(nv - rank + 1) / (double)nv);
-        json_t *o = json_pack("{s:I, s:O, s:O, s:O, s:s}", "rank", (json_int_t)rank, "period",
-                              json_object_get(row, "period"), "region",
-                              json_object_get(row, "region"), "protected",
-                              json_object_get(row, "protected"), "state", "published");
-        json_object_set_new(o, "value", metric == METRIC_COUNT
-                                            ? json_integer((json_int_t)valued[i].value)
-                                            : json_real(valued[i].value));
+        json_t *o =
+            json_pack("{s:I, s:O, s:O, s:O, s:s}", "rank", (json_int_t)rank, "period",
+                      json_object_get(row, "period"), "region", json_object_get(row, "region"),
+                      "protected", json_object_get(row, "protected"), "state", "published");
+        json_object_set_new(o, "value",
+                            metric == METRIC_COUNT ? json_integer((json_int_t)valued[i].value)
+                                                   : json_real(valued[i].value));
         json_object_set_new(o, "ratioToNational",
                             has_national && national != 0
                                 ? json_real(round(valued[i].value / national * 100.0) / 100.0)
                                 : json_null());
-        json_object_set_new(o, "zScore", sd > 0 ? json_real(round((valued[i].value - mean) / sd *
-                                                                  100.0) / 100.0)
-                                                : json_real(0));
+        json_object_set_new(o, "zScore",
+                            sd > 0 ? json_real(round((valued[i].value - mean) / sd * 100.0) / 100.0)
+                                   : json_real(0));
         json_object_set_new(o, "quartile", json_integer(quartile));
         json_array_append_new(out_rows, o);
     }
@@ -378,9 +376,9 @@ char *aggregate_funnels_csv(const json_t *rows, const char *dimension, bool exce
     struct text t = {0};
     char delim = excel ? ';' : ',';
     static const char *const header[] = {
-        "period",   "region_code", "region_name", "protected", "reporting",
-        "expected", "child_population", "stage",  "dimension", "category",
-        "state",    "count",       "per10k",      "from_previous", "withheld"};
+        "period",           "region_code",   "region_name", "protected", "reporting", "expected",
+        "child_population", "stage",         "dimension",   "category",  "state",     "count",
+        "per10k",           "from_previous", "withheld"};
     csv_start(&t, header, sizeof header / sizeof header[0], delim, excel);
     size_t i;
     const json_t *row;
@@ -404,9 +402,9 @@ char *aggregate_compare_csv(const json_t *result, bool excel)
 {
     struct text t = {0};
     char delim = excel ? ';' : ',';
-    static const char *const header[] = {"period", "region_code", "region_name", "protected",
-                                         "rank", "value", "ratio_to_national", "z_score",
-                                         "quartile", "state"};
+    static const char *const header[] = {
+        "period", "region_code",       "region_name", "protected", "rank",
+        "value",  "ratio_to_national", "z_score",     "quartile",  "state"};
     csv_start(&t, header, sizeof header / sizeof header[0], delim, excel);
     size_t i;
     const json_t *row;
@@ -447,9 +445,9 @@ char *aggregate_completeness_csv(const json_t *body, bool excel)
 {
     struct text t = {0};
     char delim = excel ? ';' : ',';
-    static const char *const header[] = {"period", "region_code", "region_name", "expected",
-                                         "funnels", "networks", "missing_funnels",
-                                         "missing_networks"};
+    static const char *const header[] = {"period",          "region_code",     "region_name",
+                                         "expected",        "funnels",         "networks",
+                                         "missing_funnels", "missing_networks"};
     csv_start(&t, header, sizeof header / sizeof header[0], delim, excel);
     size_t i;
     const json_t *row;
@@ -512,9 +510,9 @@ char *aggregate_networks_csv(const json_t *body, bool excel)
 {
     struct text t = {0};
     char delim = excel ? ';' : ',';
-    static const char *const header[] = {"period",   "region_code", "region_name",
-                                         "reporting", "expected",   "section",
-                                         "item",      "category",   "count"};
+    static const char *const header[] = {"period",    "region_code", "region_name",
+                                         "reporting", "expected",    "section",
+                                         "item",      "category",    "count"};
     csv_start(&t, header, sizeof header / sizeof header[0], delim, excel);
     size_t i;
     const json_t *row;

@@ -15,17 +15,17 @@
 struct agg_cell {
     char stage[CATALOG_MAX_KEY + 1];
     char category[CATALOG_MAX_KEY + 1];
-    int reporting;          /* municipalities that gave it */
-    long long n;            /* raw sum */
-    uint32_t k;             /* summed cell key mod 2^32 */
-    long long population;   /* children 0-17 of the reporting municipalities (0 when unknown) */
+    int reporting;        /* municipalities that gave it */
+    long long n;          /* raw sum */
+    uint32_t k;           /* summed cell key mod 2^32 */
+    long long population; /* children 0-17 of the reporting municipalities (0 when unknown) */
     int population_year;
     int population_missing; /* reporting municipalities without a population that year */
     /* The conversion from the stage before, over the municipalities that gave both stages. */
-    bool has_pair;          /* at least one municipality gave both */
-    long long pair_n;       /* this stage, summed over them */
+    bool has_pair;    /* at least one municipality gave both */
+    long long pair_n; /* this stage, summed over them */
     uint32_t pair_k;
-    long long prev_n;       /* the stage before, summed over them */
+    long long prev_n; /* the stage before, summed over them */
     uint32_t prev_k;
 };
 
@@ -33,10 +33,10 @@ struct agg_region {
     char period[8];
     char code[33];
     char name[129];
-    int expected;           /* municipalities in the region */
-    int submitted;          /* of which submitted the period */
-    bool raw;               /* the caller may see every contributing figure raw */
-    long long population;   /* of the submitting municipalities */
+    int expected;         /* municipalities in the region */
+    int submitted;        /* of which submitted the period */
+    bool raw;             /* the caller may see every contributing figure raw */
+    long long population; /* of the submitting municipalities */
     int population_year;
     int population_missing;
     struct agg_cell *cells; /* owned */
@@ -54,9 +54,8 @@ struct sdc_params {
 /* Builds the rows of /v1/funnels (design §3.3) for regions[0..n). `dimension` is the breakdown
  * asked for (a catalogue dimension) or NULL for totals only: cells with a category then belong to
  * that dimension. Returns a new JSON array. */
-json_t *aggregate_funnel_rows(const struct agg_region *regions, size_t n,
-                              const struct catalog *cat, const char *dimension,
-                              const struct sdc_params *sdc);
+json_t *aggregate_funnel_rows(const struct agg_region *regions, size_t n, const struct catalog *cat,
+                              const char *dimension, const struct sdc_params *sdc);
 
 enum compare_metric { METRIC_COUNT, METRIC_PER10K, METRIC_FROM_PREVIOUS };
 

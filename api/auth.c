@@ -1,4 +1,5 @@
-/* Bearer-token authentication against the tokens table (SHA-256 of the token, one indexed lookup). */
+/* Bearer-token authentication against the tokens table (SHA-256 of the token, one indexed lookup).
+ */
 #include "api/auth.h"
 
 #include <stdio.h>

@@ -30,8 +30,8 @@ void reply_db_failure(struct request *r, enum db_status status, const PGresult *
     }
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    log_error("request id=%s statement failed: SQLSTATE %s: %s", r->request_id,
-              state ? state : "?", msg ? msg : "?");
+    log_error("request id=%s statement failed: SQLSTATE %s: %s", r->request_id, state ? state : "?",
+              msg ? msg : "?");
     reply_problem(r, 500, "internal", "The request could not be completed; it has been logged.",
                   NULL);
 }

@@ -9,8 +9,7 @@
 struct server;
 
 /* Fills out (malloc'd strings). Returns 0, or -1 when out of memory. */
-int funnel_prepare_stored(const struct funnel *f, const struct catalog *cat,
-                          const struct server *s, const char *code, const char *period,
-                          struct prepared_submission *out);
+int funnel_prepare_stored(const struct funnel *f, const struct catalog *cat, const struct server *s,
+                          const char *code, const char *period, struct prepared_submission *out);
 
 #endif

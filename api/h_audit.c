@@ -13,9 +13,11 @@
 static const char audit_sql[] =
     "SELECT json_build_object("
     "  'auditEvents', coalesce(json_agg(json_build_object("
-    "      'id', e.id::text, 'at', to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+    "      'id', e.id::text, 'at', to_char(e.at AT TIME ZONE 'UTC', "
+    "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
     "      'principal', CASE WHEN e.principal_id IS NULL AND e.principal_label IS NULL THEN NULL"
-    "                   ELSE json_build_object('id', e.principal_id::text, 'label', e.principal_label)"
+    "                   ELSE json_build_object('id', e.principal_id::text, 'label', "
+    "e.principal_label)"
     "                   END,"
     "      'clientAddress', host(e.client_address), 'requestId', e.request_id,"
     "      'method', e.method, 'path', e.path, 'status', e.status, 'outcome', e.outcome)"
@@ -24,7 +26,8 @@ static const char audit_sql[] =
     "  FROM (SELECT * FROM audit_events"
     "         WHERE ($1::bigint IS NULL OR id < $1::bigint)"
     "           AND ($2::bigint IS NULL OR principal_id = $2::bigint)"
-    "           AND ($3::date IS NULL OR at >= ($3::date::timestamp AT TIME ZONE 'Europe/Amsterdam'))"
+    "           AND ($3::date IS NULL OR at >= ($3::date::timestamp AT TIME ZONE "
+    "'Europe/Amsterdam'))"
     "           AND ($4::date IS NULL OR at < (($4::date + 1)::timestamp AT TIME ZONE "
     "'Europe/Amsterdam'))"
     "           AND ($5::text IS NULL OR method = $5)"
@@ -73,7 +76,8 @@ void handle_audit_events(struct request *r)
     for (const char *const *m = methods; method && *m; m++)
         method_ok |= strcmp(method, *m) == 0;
     if (!method_ok)
-        violations_add(&v, IN_QUERY, "method", "invalid", "method is GET, PUT, POST, DELETE or CLI.");
+        violations_add(&v, IN_QUERY, "method", "invalid",
+                       "method is GET, PUT, POST, DELETE or CLI.");
     if (status && (!digits(status, 3) || atoi(status) < 100))
         violations_add(&v, IN_QUERY, "status", "invalid", "status is an HTTP status, e.g. 401.");
     int n = limit ? atoi(limit) : 100;

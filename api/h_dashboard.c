@@ -1,7 +1,8 @@
 /* The dashboard (issue 8): static files built into the binary (dashboard/ via cmake/embed.cmake),
  * served without a token at GET / (index.html) and GET /dashboard/{file}. The page then calls the
  * API same-origin with the token the user enters. Every answer carries a strict
- * Content-Security-Policy: nothing but this origin may be loaded, framed, posted to or connected to. */
+ * Content-Security-Policy: nothing but this origin may be loaded, framed, posted to or connected
+ * to. */
 #include <stdio.h>
 #include <string.h>
 

@@ -25,9 +25,8 @@ static char *funnel_cells_json(const struct funnel_cell *cells, size_t n)
     return text;
 }
 
-int funnel_prepare_stored(const struct funnel *f, const struct catalog *cat,
-                          const struct server *s, const char *code, const char *period,
-                          struct prepared_submission *out)
+int funnel_prepare_stored(const struct funnel *f, const struct catalog *cat, const struct server *s,
+                          const char *code, const char *period, struct prepared_submission *out)
 {
     struct funnel_cell *cells = calloc(MAX_CELLS, sizeof *cells);
     if (!cells)

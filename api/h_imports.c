@@ -27,10 +27,10 @@ static const char import_sql[] =
 struct import_call {
     bool is_csv;
     bool dry_run;
-    char key[256];     /* Idempotency-Key, "" when none */
-    char *items;       /* owned: JSON array for import_funnels */
+    char key[256]; /* Idempotency-Key, "" when none */
+    char *items;   /* owned: JSON array for import_funnels */
     char body_sha[65];
-    int skipped;       /* CSV items without a single count */
+    int skipped; /* CSV items without a single count */
 };
 
 static void import_call_free(void *p)
@@ -208,10 +208,18 @@ static void import_with_catalog(struct request *r)
     snprintf(skipped, sizeof skipped, "%d", c->skipped);
     snprintf(outlier_min, sizeof outlier_min, "%d", s->outlier_min);
     snprintf(outlier_ratio, sizeof outlier_ratio, "%d", s->outlier_ratio_pct);
-    const char *params[12] = {c->items,          allowed,       c->dry_run ? "true" : "false",
-                              c->key[0] ? c->key : NULL, c->body_sha, principal,
-                              r->principal.label, r->request_id, r->client_address,
-                              outlier_min,       outlier_ratio, skipped};
+    const char *params[12] = {c->items,
+                              allowed,
+                              c->dry_run ? "true" : "false",
+                              c->key[0] ? c->key : NULL,
+                              c->body_sha,
+                              principal,
+                              r->principal.label,
+                              r->request_id,
+                              r->client_address,
+                              outlier_min,
+                              outlier_ratio,
+                              skipped};
     int rc = db_pool_query_timeout(r->worker->db, import_sql, 12, params, s->import_timeout_ms,
                                    import_done, r);
     free(allowed);

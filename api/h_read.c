@@ -34,9 +34,9 @@ struct read_call {
     char dimension[CATALOG_MAX_KEY + 1]; /* breakdown, "" for none */
     char stage[CATALOG_MAX_KEY + 1];     /* comparisons */
     enum compare_metric metric;
-    json_t *rows;     /* owned: comparisons: the set's rows */
-    json_t *national; /* owned: comparisons: the nation's row */
-    int pending;      /* comparisons: statements not yet answered */
+    json_t *rows;           /* owned: comparisons: the set's rows */
+    json_t *national;       /* owned: comparisons: the nation's row */
+    int pending;            /* comparisons: statements not yet answered */
     enum db_status failure; /* comparisons: the first failure, DB_OK when none */
 };
 
@@ -62,7 +62,7 @@ static struct read_call *begin(struct request *r, enum read_kind kind, const cha
     r->handler_state = c;
     r->handler_state_free = read_call_free;
     c->kind = kind;
-    unsigned flags = kind == READ_FUNNELS ? RQ_SERIES | RQ_BOUNDARIES
+    unsigned flags = kind == READ_FUNNELS       ? RQ_SERIES | RQ_BOUNDARIES
                      : kind == READ_COMPARISONS ? RQ_BOUNDARIES
                                                 : 0;
     return read_query_accept(r, flags, known, &c->q) ? c : NULL;
@@ -130,12 +130,12 @@ static bool any_protected(const json_t *rows)
 {
     size_t i;
     const json_t *row;
-    json_array_foreach(rows, i, row) if (json_is_true(json_object_get(row, "protected"))) return true;
+    json_array_foreach(rows, i,
+                       row) if (json_is_true(json_object_get(row, "protected"))) return true;
     return false;
 }
 
-static int send_aggregate(struct request *r, const char *set, const char *regions,
-                          db_done_fn done);
+static int send_aggregate(struct request *r, const char *set, const char *regions, db_done_fn done);
 
 /* Comparisons read the region set and the nation at once, on two connections; whichever answer
  * comes last builds the reply (the request must outlive both statements). */
@@ -152,8 +152,8 @@ static void compare_finish(struct request *r)
         reply_no_regions(r, c->q.region_set);
         return;
     }
-    json_t *result = aggregate_compare(c->rows, json_array_get(c->national, 0), c->stage,
-                                       c->metric);
+    json_t *result =
+        aggregate_compare(c->rows, json_array_get(c->national, 0), c->stage, c->metric);
     json_object_set_new(result, "regionSet", json_string(c->q.region_set));
     json_object_set_new(result, "period", json_string(c->q.first_period));
     json_object_set_new(result, "protected", json_boolean(any_protected(c->rows)));
@@ -235,8 +235,8 @@ static void aggregate_done(void *arg, enum db_status status, const PGresult *res
         reply_csv(r, text, "funnels");
         return;
     }
-    json_t *body = json_pack("{s:s, s:b}", "regionSet", c->q.region_set, "protected",
-                             any_protected(rows));
+    json_t *body =
+        json_pack("{s:s, s:b}", "regionSet", c->q.region_set, "protected", any_protected(rows));
     if (c->dimension[0])
         json_object_set_new(body, "breakdown", json_string(c->dimension));
     json_object_set_new(body, "rows", rows);
@@ -244,16 +244,13 @@ static void aggregate_done(void *arg, enum db_status status, const PGresult *res
 }
 
 /* Queues the aggregate statement; returns -1 (without answering) when the pool refuses it. */
-static int send_aggregate(struct request *r, const char *set, const char *regions,
-                          db_done_fn done)
+static int send_aggregate(struct request *r, const char *set, const char *regions, db_done_fn done)
 {
     struct read_call *c = r->handler_state;
-    const char *params[6] = {set,
-                             c->q.periods,
-                             regions,
-                             c->dimension[0] && done == aggregate_done ? c->dimension : "total",
-                             NULL,
-                             c->q.current_boundaries ? "true" : "false"};
+    const char *params[6] = {
+        set,     c->q.periods,
+        regions, c->dimension[0] && done == aggregate_done ? c->dimension : "total",
+        NULL,    c->q.current_boundaries ? "true" : "false"};
     char *raw_codes = NULL;
     if (r->principal.role == ROLE_MUNICIPALITY) {
         size_t len = strlen(r->principal.codes) + 3;
@@ -319,7 +316,7 @@ static void funnels_with_catalog(struct request *r)
 
 void handle_funnels(struct request *r)
 {
-    static const char *const known[] = {"period", "from", "to", "regionSet", "region",
+    static const char *const known[] = {"period",    "from",       "to",     "regionSet", "region",
                                         "breakdown", "boundaries", "format", "delimiter", NULL};
     if (!request_cached_reply(r) && begin(r, READ_FUNNELS, known))
         catalog_then(r, funnels_with_catalog);
@@ -327,8 +324,8 @@ void handle_funnels(struct request *r)
 
 void handle_comparisons(struct request *r)
 {
-    static const char *const known[] = {"period", "regionSet", "region", "stage", "metric",
-                                        "boundaries", "format", "delimiter", NULL};
+    static const char *const known[] = {"period",     "regionSet", "region",    "stage", "metric",
+                                        "boundaries", "format",    "delimiter", NULL};
     if (!request_cached_reply(r) && begin(r, READ_COMPARISONS, known))
         catalog_then(r, funnels_with_catalog);
 }
@@ -359,8 +356,8 @@ static void completeness_done(void *arg, enum db_status status, const PGresult *
 
 void handle_completeness(struct request *r)
 {
-    static const char *const known[] = {"period",    "regionSet", "region",
-                                        "format",    "delimiter", NULL};
+    static const char *const known[] = {"period", "regionSet", "region",
+                                        "format", "delimiter", NULL};
     if (request_cached_reply(r))
         return;
     struct read_call *c = begin(r, READ_COMPLETENESS, known);

@@ -1,5 +1,6 @@
-/* Reference data endpoints (design §3.2): municipalities, region sets and their regions, stages with
- * dimensions and categories, partner types. Public, the same for every caller, rendered by SQL. */
+/* Reference data endpoints (design §3.2): municipalities, region sets and their regions, stages
+ * with dimensions and categories, partner types. Public, the same for every caller, rendered by
+ * SQL. */
 #include <string.h>
 
 #include "api/db_reply.h"
@@ -10,7 +11,7 @@
 #define TODAY_NL "(now() AT TIME ZONE 'Europe/Amsterdam')::date"
 
 #define REGION_OF(set)                                                                             \
-    "(SELECT json_build_object('code', r.code, 'name', r.name)"                                   \
+    "(SELECT json_build_object('code', r.code, 'name', r.name)"                                    \
     "   FROM region_memberships rm JOIN regions r"                                                 \
     "     ON r.set_key = rm.set_key AND r.code = rm.region_code"                                   \
     "  WHERE rm.set_key = '" set "' AND rm.municipality_code = m.code"                             \
@@ -18,21 +19,23 @@
 
 #define MUNICIPALITY_ROWS                                                                          \
     "SELECT m.code, m.name,"                                                                       \
-    "       CASE WHEN m.valid_from = '-infinity' THEN NULL ELSE m.valid_from END AS \"validFrom\"," \
+    "       CASE WHEN m.valid_from = '-infinity' THEN NULL ELSE m.valid_from END AS "              \
+    "\"validFrom\","                                                                               \
     "       CASE WHEN m.valid_to = 'infinity' THEN NULL ELSE m.valid_to END AS \"validTo\","       \
     "       " REGION_OF("province") " AS province,"                                                \
-    "       " REGION_OF("safetyRegion") " AS \"safetyRegion\""                                      \
-    "  FROM municipalities m"
+                                    "       " REGION_OF("safetyRegion") " AS \"safetyRegion\""     \
+                                                                        "  FROM municipalities m"
 
 static const char municipalities_sql[] =
     "SELECT json_build_object('municipalities', coalesce(json_agg(x ORDER BY x.code), '[]'))"
     "  FROM (" MUNICIPALITY_ROWS ") x";
 
-static const char municipality_sql[] = "SELECT row_to_json(x) FROM (" MUNICIPALITY_ROWS
-                                       " WHERE m.code = $1) x";
+static const char municipality_sql[] =
+    "SELECT row_to_json(x) FROM (" MUNICIPALITY_ROWS " WHERE m.code = $1) x";
 
 static const char region_sets_sql[] =
-    "SELECT json_build_object('regionSets', coalesce(json_agg(x ORDER BY x.\"builtIn\" DESC, x.key), "
+    "SELECT json_build_object('regionSets', coalesce(json_agg(x ORDER BY x.\"builtIn\" DESC, "
+    "x.key), "
     "'[]'))"
     "  FROM (SELECT s.key, s.name_nl AS name, s.name_en AS \"nameEn\", s.builtin AS \"builtIn\","
     "               s.code_prefix AS \"codePrefix\","
@@ -90,7 +93,8 @@ void handle_municipality(struct request *r)
         return;
     const char *code = request_param(r, "code");
     if (!valid_municipality_code(code)) {
-        reply_invalid_path(r, "code", "A municipality code is GM followed by four digits (GM0599).");
+        reply_invalid_path(r, "code",
+                           "A municipality code is GM followed by four digits (GM0599).");
         return;
     }
     const char *params[] = {code};

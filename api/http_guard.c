@@ -1,4 +1,5 @@
-/* Pure request framing checks below evhttp: head length, body caps by route, chunked body scanning. */
+/* Pure request framing checks below evhttp: head length, body caps by route, chunked body scanning.
+ */
 #include "api/http_guard.h"
 
 #include <ctype.h>
@@ -222,8 +223,8 @@ size_t chunk_scanner_feed(struct chunk_scanner *s, const char *buf, size_t len)
         }
     }
     /* A size line cut off by the end of buf is handed back whole next time. */
-    if (line_len > 0 && (s->state == CHUNK_SIZE || s->state == CHUNK_EXT ||
-                         s->state == CHUNK_SIZE_LF)) {
+    if (line_len > 0 &&
+        (s->state == CHUNK_SIZE || s->state == CHUNK_EXT || s->state == CHUNK_SIZE_LF)) {
         s->state = CHUNK_SIZE;
         s->size_acc = 0;
         s->size_digits = 0;

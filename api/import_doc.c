@@ -32,7 +32,7 @@ struct builder {
     struct row_marks *marks; /* CSV only: parallel to items */
     size_t count, cap;
     size_t input_items; /* JSON: elements of the array, valid or not */
-    size_t *slots; /* open addressing: item index + 1, 0 empty */
+    size_t *slots;      /* open addressing: item index + 1, 0 empty */
     size_t nslots;
     bool stop; /* a cap was hit: decode no further */
 };

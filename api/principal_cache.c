@@ -7,7 +7,7 @@
 #include <string.h>
 
 struct slot {
-    char key[80]; /* "" when empty */
+    char key[80];               /* "" when empty */
     struct principal principal; /* codes owned */
     time_t expires;
 };

@@ -1,7 +1,7 @@
 /* A per-worker cache of who a credential (a token's hash or a certificate's OIN) stands for, so an
  * authenticated read need not ask the database each time. Trusted only while the worker's LISTEN
- * connection is up: every change to tokens notifies (sql/007), which clears it; an expiry is checked
- * against the clock on every hit. Negative answers are never cached. Loop-local. */
+ * connection is up: every change to tokens notifies (sql/007), which clears it; an expiry is
+ * checked against the clock on every hit. Negative answers are never cached. Loop-local. */
 #ifndef TRECHTER_PRINCIPAL_CACHE_H
 #define TRECHTER_PRINCIPAL_CACHE_H
 #include <stdbool.h>

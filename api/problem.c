@@ -49,9 +49,9 @@ void violations_add(struct violations *v, enum problem_in in, const char *where,
     va_end(ap);
     if (!v->items)
         v->items = json_array();
-    json_t *item = json_pack("{s:s, s:s, s:s, s:s}", "in", in_name(in),
-                             in == IN_BODY ? "pointer" : "name", where ? where : "", "code", code,
-                             "detail", detail);
+    json_t *item =
+        json_pack("{s:s, s:s, s:s, s:s}", "in", in_name(in), in == IN_BODY ? "pointer" : "name",
+                  where ? where : "", "code", code, "detail", detail);
     json_array_append_new(v->items, item);
 }
 
@@ -97,7 +97,8 @@ const char *problem_title(int status)
     }
 }
 
-json_t *problem_new(int status, const char *type_slug, const char *detail, struct violations *errors)
+json_t *problem_new(int status, const char *type_slug, const char *detail,
+                    struct violations *errors)
 {
     char type[128];
     snprintf(type, sizeof type, PROBLEM_TYPE_BASE "%s", type_slug ? type_slug : "error");

@@ -27,7 +27,8 @@ void violations_add(struct violations *v, enum problem_in in, const char *where,
  * the OpenAPI document, e.g. "invalid-input"), `title` the fixed text of the status, `detail` the
  * specific explanation. When `errors` holds violations they are moved into the problem's `errors`
  * member and `errors` is left empty. Returns a new reference. */
-json_t *problem_new(int status, const char *type_slug, const char *detail, struct violations *errors);
+json_t *problem_new(int status, const char *type_slug, const char *detail,
+                    struct violations *errors);
 
 /* The reason phrase and default title for a status ("Not Found"). */
 const char *problem_title(int status);

@@ -66,7 +66,8 @@ static void parse_regions(struct request *r, struct read_query *q, struct violat
         if (strcmp(kv->key, "region") != 0)
             continue;
         char *copy = strdup(kv->value), *save = NULL;
-        for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
+        for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t;
+             t = strtok_r(NULL, ",", &save)) {
             if (!key_shape_ok(t, 32)) {
                 violations_add(v, IN_QUERY, "region", "invalid", "'%.40s' is not a region code.",
                                t);

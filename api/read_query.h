@@ -17,8 +17,8 @@ enum read_query_flags {
 };
 
 struct read_query {
-    char region_set[64];     /* default "nation" */
-    struct period first;     /* the period, or the first of a series */
+    char region_set[64]; /* default "nation" */
+    struct period first; /* the period, or the first of a series */
     char first_period[8];
     char *periods;           /* owned: PostgreSQL array literal {2026-Q1,2026-Q2} */
     char *regions;           /* owned: array literal {VR01,VR17}, NULL for all */

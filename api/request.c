@@ -151,7 +151,8 @@ static double elapsed_ms(const struct timespec *since)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - since->tv_sec) * 1e3 + (double)(now.tv_nsec - since->tv_nsec) / 1e6;
+    return (double)(now.tv_sec - since->tv_sec) * 1e3 +
+           (double)(now.tv_nsec - since->tv_nsec) / 1e6;
 }
 
 bool request_cached_reply(struct request *r)
@@ -162,7 +163,7 @@ bool request_cached_reply(struct request *r)
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->ev);
     const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
     const char *accept = request_header(r, "Accept");
-    const char *kind = p->role == ROLE_RAPPORTEUR ? "raw"
+    const char *kind = p->role == ROLE_RAPPORTEUR     ? "raw"
                        : p->role == ROLE_MUNICIPALITY ? "municipality:"
                                                       : "protected";
     const char *codes = p->role == ROLE_MUNICIPALITY && p->codes ? p->codes : "";
@@ -238,9 +239,9 @@ static void send_and_free(struct request *r, int status, const char *content_typ
     log_buffered(LOG_INFO,
                  "request id=%s principal=%lld method=%s path=%s route=%s status=%d bytes=%zu "
                  "ms=%.1f",
-             r->request_id, r->principal.authenticated ? r->principal.id : 0LL, r->method_text,
-             r->path ? r->path : "-", route ? route->name : "-", status, r->bytes_out,
-             elapsed_ms(&r->started));
+                 r->request_id, r->principal.authenticated ? r->principal.id : 0LL, r->method_text,
+                 r->path ? r->path : "-", route ? route->name : "-", status, r->bytes_out,
+                 elapsed_ms(&r->started));
     if (body)
         evbuffer_free(body);
     request_free(r);
@@ -274,8 +275,7 @@ static void reply_json_as(struct request *r, int status, const char *content_typ
 {
     struct evbuffer *buf = evbuffer_new();
     if (buf && body) {
-        json_dump_callback(body, add_to_evbuffer, buf,
-                           JSON_COMPACT | JSON_REAL_PRECISION(12));
+        json_dump_callback(body, add_to_evbuffer, buf, JSON_COMPACT | JSON_REAL_PRECISION(12));
         evbuffer_add(buf, "\n", 1);
     }
     json_decref(body);

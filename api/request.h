@@ -29,25 +29,25 @@ struct principal {
 };
 
 struct request {
-    struct evhttp_request *ev;  /* borrowed from evhttp; valid until the reply is sent */
-    struct worker *worker;      /* borrowed */
+    struct evhttp_request *ev; /* borrowed from evhttp; valid until the reply is sent */
+    struct worker *worker;     /* borrowed */
     enum http_method method;
-    const char *method_text;    /* static */
-    char *path;                 /* owned: decoded-free path without query */
-    struct evkeyvalq *query;    /* owned: parsed query parameters */
+    const char *method_text; /* static */
+    char *path;              /* owned: decoded-free path without query */
+    struct evkeyvalq *query; /* owned: parsed query parameters */
     struct route_match match;
     char request_id[65];
     char client_address[64];
     struct principal principal;
-    char credential_key[80];    /* "t:<token hash>" or "c:<certificate OIN>", for the cache */
-    uint64_t changes_at_start;  /* worker->changes when the request arrived */
+    char credential_key[80];   /* "t:<token hash>" or "c:<certificate OIN>", for the cache */
+    uint64_t changes_at_start; /* worker->changes when the request arrived */
     struct timespec started;
-    int status;                 /* set when replied */
+    int status; /* set when replied */
     size_t bytes_out;
     void (*resume)(struct request *r); /* where a shared asynchronous step (authentication,
                                           catalogue load) continues */
-    char *cache_key;            /* owned: set when a 200 answer may be cached under it */
-    void *handler_state;        /* owned by the handler: freed with handler_state_free */
+    char *cache_key;                   /* owned: set when a 200 answer may be cached under it */
+    void *handler_state;               /* owned by the handler: freed with handler_state_free */
     void (*handler_state_free)(void *);
 };
 
@@ -55,7 +55,7 @@ struct request {
 void request_dispatch(struct evhttp_request *ev, void *arg);
 
 /* Replies. Each sends the answer, logs it, and frees the request: `r` must not be used after. */
-void reply_json(struct request *r, int status, json_t *body);          /* steals body */
+void reply_json(struct request *r, int status, json_t *body); /* steals body */
 void reply_json_text(struct request *r, int status, const char *json, size_t len);
 void reply_body(struct request *r, int status, const char *content_type, const char *body,
                 size_t len);

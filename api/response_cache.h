@@ -14,7 +14,7 @@ struct cached_answer {
     const char *content_type; /* borrowed from the cache */
     const char *body;         /* borrowed from the cache */
     size_t len;
-    const char *disposition;  /* Content-Disposition or NULL */
+    const char *disposition; /* Content-Disposition or NULL */
 };
 
 struct response_cache *response_cache_new(size_t max_entries, size_t max_bytes);

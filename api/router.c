@@ -84,8 +84,8 @@ void router_match(const struct route *table, size_t n, enum http_method method, 
         allowed |= table[i].method;
         if (table[i].method == METHOD_GET)
             allowed |= METHOD_HEAD;
-        bool hit = table[i].method == method ||
-                   (method == METHOD_HEAD && table[i].method == METHOD_GET);
+        bool hit =
+            table[i].method == method || (method == METHOD_HEAD && table[i].method == METHOD_GET);
         if (hit && out->outcome != ROUTE_FOUND) {
             *out = tmp;
             out->outcome = ROUTE_FOUND;
@@ -95,9 +95,8 @@ void router_match(const struct route *table, size_t n, enum http_method method, 
     if (out->outcome == ROUTE_FOUND || allowed == 0)
         return;
     out->outcome = ROUTE_METHOD_NOT_ALLOWED;
-    static const enum http_method order[] = {METHOD_GET,    METHOD_HEAD,  METHOD_POST,
-                                             METHOD_PUT,    METHOD_PATCH, METHOD_DELETE,
-                                             METHOD_OPTIONS};
+    static const enum http_method order[] = {METHOD_GET,   METHOD_HEAD,   METHOD_POST,   METHOD_PUT,
+                                             METHOD_PATCH, METHOD_DELETE, METHOD_OPTIONS};
     size_t used = 0;
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
         if (!(allowed & order[i]))

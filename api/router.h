@@ -20,8 +20,8 @@ struct request;
 typedef void (*route_handler)(struct request *r);
 
 enum route_flags {
-    ROUTE_PUBLIC = 1 << 0,   /* no token needed, and the answer is the same for everyone */
-    ROUTE_CORS = 1 << 1,     /* Access-Control-Allow-Origin: * */
+    ROUTE_PUBLIC = 1 << 0,      /* no token needed, and the answer is the same for everyone */
+    ROUTE_CORS = 1 << 1,        /* Access-Control-Allow-Origin: * */
     ROUTE_UNVERSIONED = 1 << 2, /* operational path outside /v1 (health) */
 };
 
@@ -29,8 +29,8 @@ struct route {
     enum http_method method; /* one method; GET routes answer HEAD too */
     const char *pattern;     /* "/v1/municipalities/{code}"; no trailing slash */
     route_handler handler;
-    unsigned flags;          /* enum route_flags */
-    const char *name;        /* stable label for logs and metrics, e.g. "municipality.get" */
+    unsigned flags;   /* enum route_flags */
+    const char *name; /* stable label for logs and metrics, e.g. "municipality.get" */
 };
 
 #define ROUTER_MAX_PARAMS 4
@@ -51,7 +51,8 @@ struct route_match {
 
 /* Matches `path` (without query string) against table[0..n). A path segment longer than
  * ROUTER_MAX_PARAM_LEN in a parameter position, or one holding a NUL, `%`-escape or other byte
- * outside the URI's unreserved set, matches nothing (404): parameters are codes, keys and periods. */
+ * outside the URI's unreserved set, matches nothing (404): parameters are codes, keys and periods.
+ */
 void router_match(const struct route *table, size_t n, enum http_method method, const char *path,
                   struct route_match *out);
 

@@ -38,9 +38,9 @@ struct submission_call {
     char previous_text[8];
     bool dry_run;
     bool has_if_match;
-    int if_match;          /* -1 for "*" */
+    int if_match; /* -1 for "*" */
     int attempts;
-    int revision_wanted;   /* GET ?revision=N, 0 for the current one */
+    int revision_wanted; /* GET ?revision=N, 0 for the current one */
     enum { OP_PUT, OP_GET, OP_REVISIONS, OP_DELETE } op;
     struct prepared_submission prepared; /* owned strings */
 };
@@ -63,9 +63,10 @@ char *warnings_json(struct violations *w)
     json_t *item;
     json_array_foreach(w->items, i, item)
     {
-        json_array_append_new(arr, json_pack("{s:O, s:O, s:O}", "code", json_object_get(item, "code"),
-                                             "pointer", json_object_get(item, "pointer"),
-                                             "detail", json_object_get(item, "detail")));
+        json_array_append_new(arr,
+                              json_pack("{s:O, s:O, s:O}", "code", json_object_get(item, "code"),
+                                        "pointer", json_object_get(item, "pointer"), "detail",
+                                        json_object_get(item, "detail")));
     }
     char *text = json_dumps(arr, JSON_COMPACT);
     json_decref(arr);
@@ -223,14 +224,22 @@ static void put_send(struct request *r)
     snprintf(outlier_min, sizeof outlier_min, "%d", s->outlier_min);
     snprintf(outlier_ratio, sizeof outlier_ratio, "%d", s->outlier_ratio_pct);
     const char *params[16] = {
-        c->kind->name,       c->code,
-        c->period_text,      c->previous_text,
-        c->prepared.content, c->prepared.cells,
-        c->prepared.warnings, c->has_if_match ? if_match : NULL,
-        "true",              c->dry_run ? "true" : "false",
-        principal,           r->principal.label,
-        r->request_id,       r->client_address,
-        outlier_min,         outlier_ratio,
+        c->kind->name,
+        c->code,
+        c->period_text,
+        c->previous_text,
+        c->prepared.content,
+        c->prepared.cells,
+        c->prepared.warnings,
+        c->has_if_match ? if_match : NULL,
+        "true",
+        c->dry_run ? "true" : "false",
+        principal,
+        r->principal.label,
+        r->request_id,
+        r->client_address,
+        outlier_min,
+        outlier_ratio,
     };
     c->attempts++;
     if (db_pool_query(r->worker->db, put_sql, 16, params, put_done, r) < 0)
@@ -352,8 +361,8 @@ void submission_put(struct request *r, const struct submission_kind *kind)
         return;
     }
     if (!json_content_type(request_header(r, "Content-Type"))) {
-        reply_problem(r, 415, "unsupported-media-type",
-                      "Send the document as application/json.", NULL);
+        reply_problem(r, 415, "unsupported-media-type", "Send the document as application/json.",
+                      NULL);
         return;
     }
     catalog_then(r, put_with_catalog);
@@ -370,8 +379,8 @@ static void read_done(void *arg, enum db_status status, const PGresult *res)
     if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
         reply_problem(r, 404, "not-found",
                       c->op == OP_REVISIONS ? "Nothing was ever submitted here."
-                      : c->revision_wanted ? "There is no such revision (or it is a deletion)."
-                                           : "Nothing is submitted here (or it was deleted).",
+                      : c->revision_wanted  ? "There is no such revision (or it is a deletion)."
+                                            : "Nothing is submitted here (or it was deleted).",
                       NULL);
         return;
     }
@@ -412,9 +421,8 @@ static void read_op(struct request *r, const struct submission_kind *kind, int o
     snprintf(revision, sizeof revision, "%d", c->revision_wanted);
     const char *params[] = {kind->name, c->code, c->period_text,
                             c->revision_wanted ? revision : NULL};
-    int rc = op == OP_GET
-                 ? db_pool_query(r->worker->db, get_sql, 4, params, read_done, r)
-                 : db_pool_query(r->worker->db, revisions_sql, 3, params, read_done, r);
+    int rc = op == OP_GET ? db_pool_query(r->worker->db, get_sql, 4, params, read_done, r)
+                          : db_pool_query(r->worker->db, revisions_sql, 3, params, read_done, r);
     if (rc < 0)
         reply_unavailable(r, "The server is shutting down.");
 }
@@ -451,12 +459,11 @@ static void delete_done(void *arg, enum db_status status, const PGresult *res)
     } else if (st && strcmp(st, "precondition-failed") == 0) {
         json_decref(result);
         set_etag(r, revision);
-        reply_problem(r, 412, "precondition-failed",
-                      "If-Match does not name the current revision.", NULL);
+        reply_problem(r, 412, "precondition-failed", "If-Match does not name the current revision.",
+                      NULL);
     } else {
         json_decref(result);
-        reply_problem(r, 404, "not-found", "Nothing is submitted here (or it was deleted).",
-                      NULL);
+        reply_problem(r, 404, "not-found", "Nothing is submitted here (or it was deleted).", NULL);
     }
 }
 
@@ -469,17 +476,17 @@ void submission_delete(struct request *r, const struct submission_kind *kind)
             return;
         c->op = OP_DELETE;
         if (r->principal.role != ROLE_RAPPORTEUR) {
-            reply_problem(r, 403, "forbidden", "Only the rapporteur may delete submissions.",
-                          NULL);
+            reply_problem(r, 403, "forbidden", "Only the rapporteur may delete submissions.", NULL);
             return;
         }
     }
     char if_match[16], principal[24];
     snprintf(if_match, sizeof if_match, "%d", c->if_match);
     snprintf(principal, sizeof principal, "%lld", r->principal.id);
-    const char *params[8] = {kind->name,         c->code,          c->period_text,
-                             c->has_if_match ? if_match : NULL, principal, r->principal.label,
-                             r->request_id,      r->client_address};
+    const char *params[8] = {kind->name,     c->code,
+                             c->period_text, c->has_if_match ? if_match : NULL,
+                             principal,      r->principal.label,
+                             r->request_id,  r->client_address};
     c->attempts++;
     if (db_pool_query(r->worker->db, delete_sql, 8, params, delete_done, r) < 0)
         reply_unavailable(r, "The server is shutting down.");

@@ -9,7 +9,6 @@
 #include <strings.h>
 #include "client/errbuf.h"
 
-
 int body_read(const char *path, size_t cap, char **out, size_t *len, char *err, size_t errlen)
 {
     *out = NULL;

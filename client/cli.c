@@ -76,7 +76,6 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-
 /* A whole number in [min, max]; -1 on anything else. */
 static int parse_long(const char *s, long min, long max, long *out)
 {
@@ -165,14 +164,14 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
         case OPT_IF_MATCH:
             if (parse_long(optarg, 1, 2147483647L, &out->if_match) != 0) {
                 errbuf_set(err, errlen, "--if-match takes a revision number (1 or more), not '%s'",
-                        optarg);
+                           optarg);
                 return -1;
             }
             break;
         case OPT_REVISION:
             if (parse_long(optarg, 1, 2147483647L, &out->revision) != 0) {
                 errbuf_set(err, errlen, "--revision takes a revision number (1 or more), not '%s'",
-                        optarg);
+                           optarg);
                 return -1;
             }
             break;

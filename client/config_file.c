@@ -15,7 +15,6 @@
 #define CONFIG_MAX_BYTES (64 * 1024)
 #define TOKEN_FILE_MAX_BYTES 4096
 
-
 char *config_default_path(void)
 {
     const char *xdg = getenv("XDG_CONFIG_HOME");
@@ -131,9 +130,9 @@ int token_file_read(const char *path, char **out, char *err, size_t errlen)
         return -1;
     if (memchr(text, '\0', len) != NULL || token_check(text) != 0) {
         errbuf_set(err, errlen,
-                "token file %s does not hold a token (one line of visible characters, at most "
-                "4096)",
-                path);
+                   "token file %s does not hold a token (one line of visible characters, at most "
+                   "4096)",
+                   path);
         OPENSSL_cleanse(text, len);
         free(text);
         return -1;

@@ -71,15 +71,15 @@ int settings_resolve(const struct settings_source *opt, const struct settings_so
 
     if (out->url == NULL) {
         errbuf_set(err, errlen,
-                "no server URL: give --url, set TRECHTER_URL or put `url = https://...` in the "
-                "config file");
+                   "no server URL: give --url, set TRECHTER_URL or put `url = https://...` in the "
+                   "config file");
         return -1;
     }
     if (strncasecmp(out->url, "https://", 8) != 0 || out->url[8] == '\0') {
         errbuf_set(err, errlen, "the server URL must start with https:// (got it from %s)",
-                out->url_from == FROM_OPTION ? "--url"
-                : out->url_from == FROM_ENV  ? "TRECHTER_URL"
-                                             : "the config file");
+                   out->url_from == FROM_OPTION ? "--url"
+                   : out->url_from == FROM_ENV  ? "TRECHTER_URL"
+                                                : "the config file");
         return -1;
     }
     if (given(out->key) && !given(out->cert)) {
@@ -187,16 +187,17 @@ int config_file_parse(const char *text, const char *path, int owner_only, struct
         else if (strcmp(key, "key") == 0)
             slot = &out->key;
         else {
-            errbuf_set(err, errlen,
-                    "%s:%u: unknown key '%.40s' (known: url, token-file, token, cacert, cert, key)",
-                    path, lineno, key);
+            errbuf_set(
+                err, errlen,
+                "%s:%u: unknown key '%.40s' (known: url, token-file, token, cacert, cert, key)",
+                path, lineno, key);
             goto out;
         }
         if (slot == &out->token && !owner_only) {
             errbuf_set(err, errlen,
-                    "%s:%u: holds a token but others may read the file: `chmod 600 %s`, or "
-                    "put the token in a file of its own and name it with `token-file =`",
-                    path, lineno, path);
+                       "%s:%u: holds a token but others may read the file: `chmod 600 %s`, or "
+                       "put the token in a file of its own and name it with `token-file =`",
+                       path, lineno, path);
             goto out;
         }
         if (*value == '\0')

@@ -146,9 +146,17 @@ int config_parse_size(const char *text, size_t *out)
     static const struct {
         const char *suffix;
         unsigned long long mult;
-    } units[] = {{"", 1},           {"B", 1},           {"KiB", 1ull << 10}, {"MiB", 1ull << 20},
-                 {"GiB", 1ull << 30}, {"KB", 1000},     {"MB", 1000000},     {"GB", 1000000000},
-                 {"K", 1ull << 10},  {"M", 1ull << 20}, {"G", 1ull << 30}};
+    } units[] = {{"", 1},
+                 {"B", 1},
+                 {"KiB", 1ull << 10},
+                 {"MiB", 1ull << 20},
+                 {"GiB", 1ull << 30},
+                 {"KB", 1000},
+                 {"MB", 1000000},
+                 {"GB", 1000000000},
+                 {"K", 1ull << 10},
+                 {"M", 1ull << 20},
+                 {"G", 1ull << 30}};
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
         if (strcmp(end, units[i].suffix) == 0) {
             if (n > SIZE_MAX / units[i].mult)

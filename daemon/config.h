@@ -7,17 +7,17 @@
 #include <stdint.h>
 
 struct config {
-    char *listen;            /* "HOST:PORT" (owned) */
-    char *tls_cert;          /* PEM file paths (owned); read again on SIGHUP */
+    char *listen;   /* "HOST:PORT" (owned) */
+    char *tls_cert; /* PEM file paths (owned); read again on SIGHUP */
     char *tls_key;
-    char *tls_client_ca;     /* optional: verify client certificates */
-    char *db;                /* libpq conninfo of the primary (owned) */
-    char *db_read;           /* optional conninfo of a hot standby for aggregate reads */
-    int db_read_lag_max_ms;  /* standby replay lag beyond which aggregate reads use the primary */
-    char *sdc_secret_file;   /* the cell-key secret (design §5.1) */
-    char *metrics_listen;    /* optional "HOST:PORT" for /metrics */
-    int workers;             /* event-loop threads; 0 means one per core */
-    int db_pool_size;        /* connections per worker */
+    char *tls_client_ca;    /* optional: verify client certificates */
+    char *db;               /* libpq conninfo of the primary (owned) */
+    char *db_read;          /* optional conninfo of a hot standby for aggregate reads */
+    int db_read_lag_max_ms; /* standby replay lag beyond which aggregate reads use the primary */
+    char *sdc_secret_file;  /* the cell-key secret (design §5.1) */
+    char *metrics_listen;   /* optional "HOST:PORT" for /metrics */
+    int workers;            /* event-loop threads; 0 means one per core */
+    int db_pool_size;       /* connections per worker */
     int db_query_timeout_ms;
     int import_timeout_ms;   /* POST /v1/imports: one transaction may take this long */
     size_t max_body;         /* bytes, singular resources */
@@ -32,13 +32,13 @@ struct config {
     int rate_burst;
     double address_rate_limit; /* requests per second per client address */
     int address_burst;
-    int outlier_min;         /* design §3.1 warnings */
+    int outlier_min; /* design §3.1 warnings */
     int outlier_ratio_pct;
-    int sdc_js;              /* design §5.3 */
+    int sdc_js; /* design §5.3 */
     int sdc_d;
     int sdc_rate_min;
     int audit_retention_days;
-    char *log_level;         /* "debug", "info", "notice", "warning", "error" */
+    char *log_level; /* "debug", "info", "notice", "warning", "error" */
 };
 
 /* Fills every field with its default. Strings are owned (strdup'd) or NULL. */

@@ -30,18 +30,18 @@ enum conn_phase {
 };
 
 struct conn {
-    struct worker *worker;        /* borrowed */
-    struct bufferevent *filter;   /* borrowed: owned by evhttp's connection */
-    struct bufferevent *tls;      /* borrowed: owned by filter (BEV_OPT_CLOSE_ON_FREE) */
-    struct event *deadline;       /* owned */
+    struct worker *worker;      /* borrowed */
+    struct bufferevent *filter; /* borrowed: owned by evhttp's connection */
+    struct bufferevent *tls;    /* borrowed: owned by filter (BEV_OPT_CLOSE_ON_FREE) */
+    struct event *deadline;     /* owned */
     enum conn_phase phase;
-    uint64_t body_left;           /* PHASE_BODY_LENGTH */
-    struct chunk_scanner chunks;  /* PHASE_BODY_CHUNKED */
-    uint64_t heads_passed;        /* request heads handed to evhttp, synthetic ones included */
-    uint64_t heads_answered;      /* requests that reached conn_guard_take_verdict */
-    uint64_t refused_head;        /* 1-based number of the synthetic head, 0 if none */
-    int refusal;                  /* status for the synthetic head */
-    int over_capacity;            /* refuse the first request with 503 */
+    uint64_t body_left;          /* PHASE_BODY_LENGTH */
+    struct chunk_scanner chunks; /* PHASE_BODY_CHUNKED */
+    uint64_t heads_passed;       /* request heads handed to evhttp, synthetic ones included */
+    uint64_t heads_answered;     /* requests that reached conn_guard_take_verdict */
+    uint64_t refused_head;       /* 1-based number of the synthetic head, 0 if none */
+    int refusal;                 /* status for the synthetic head */
+    int over_capacity;           /* refuse the first request with 503 */
 };
 
 static int ssl_conn_index = -1;
@@ -219,9 +219,9 @@ static enum bufferevent_filter_result input_filter(struct evbuffer *src, struct 
 }
 
 /* Replies pass through unchanged. The filter is told nothing was "processed", so it does not
- * report the reply written as soon as it sits in the TLS layer's buffer; tls_written reports it once
- * TLS has handed it to the kernel. Otherwise evhttp would free a `Connection: close` connection with
- * its answer still unencrypted in memory. */
+ * report the reply written as soon as it sits in the TLS layer's buffer; tls_written reports it
+ * once TLS has handed it to the kernel. Otherwise evhttp would free a `Connection: close`
+ * connection with its answer still unencrypted in memory. */
 static enum bufferevent_filter_result output_filter(struct evbuffer *src, struct evbuffer *dst,
                                                     ev_ssize_t limit,
                                                     enum bufferevent_flush_mode mode, void *arg)
@@ -270,9 +270,9 @@ struct bufferevent *conn_guard_new_bufferevent(struct event_base *base, void *ar
     if (!c->tls)
         abort();
     bufferevent_openssl_set_allow_dirty_shutdown(c->tls, 1);
-    c->filter = bufferevent_filter_new(c->tls, input_filter, output_filter,
-                                       BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS, conn_free,
-                                       c);
+    c->filter =
+        bufferevent_filter_new(c->tls, input_filter, output_filter,
+                               BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS, conn_free, c);
     c->deadline = evtimer_new(base, deadline_cb, c);
     if (!c->filter || !c->deadline)
         abort();
@@ -337,8 +337,8 @@ bool conn_guard_client_serial(struct evhttp_request *req, char *out, size_t outl
     if (cert && SSL_get_verify_result(ssl) == X509_V_OK) {
         X509_NAME *subject = X509_get_subject_name(cert);
         int i = subject ? X509_NAME_get_index_by_NID(subject, NID_serialNumber, -1) : -1;
-        ASN1_STRING *value = i >= 0 ? X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i))
-                                    : NULL;
+        ASN1_STRING *value =
+            i >= 0 ? X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i)) : NULL;
         int len = value ? ASN1_STRING_length(value) : 0;
         const unsigned char *data = value ? ASN1_STRING_get0_data(value) : NULL;
         if (data && len > 0 && (size_t)len < outlen) {

@@ -23,12 +23,12 @@ struct db_listen {
     char *conninfo;          /* owned */
     char *channel;           /* owned; a plain identifier, checked in db_listen_new */
     db_listen_fn fn;
-    void *arg;               /* borrowed: the caller's */
-    PGconn *pg;              /* owned; NULL in LISTEN_BACKOFF */
+    void *arg;  /* borrowed: the caller's */
+    PGconn *pg; /* owned; NULL in LISTEN_BACKOFF */
     enum listen_state state;
     PostgresPollingStatusType poll;
-    struct event *io;        /* owned; re-assigned on the current PQsocket() */
-    struct event *timer;     /* owned */
+    struct event *io;    /* owned; re-assigned on the current PQsocket() */
+    struct event *timer; /* owned */
     int backoff_ms;
 };
 
@@ -149,9 +149,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
         fail(l, "connect timeout");
 }
 
-static void notice_ignore(void *arg, const char *message)
-{
-}
+static void notice_ignore(void *arg, const char *message) {}
 
 static void listen_start(struct db_listen *l)
 {
@@ -167,8 +165,8 @@ static void listen_start(struct db_listen *l)
     connect_step(l);
 }
 
-struct db_listen *db_listen_new(struct event_base *base, const char *conninfo,
-                                const char *channel, db_listen_fn fn, void *arg)
+struct db_listen *db_listen_new(struct event_base *base, const char *conninfo, const char *channel,
+                                db_listen_fn fn, void *arg)
 {
     for (const char *c = channel; *c; c++)
         if (!((*c >= 'a' && *c <= 'z') || *c == '_'))

@@ -15,8 +15,8 @@ struct db_listen;
  * may have changed while it was not. */
 typedef void (*db_listen_fn)(void *arg, const char *payload);
 
-struct db_listen *db_listen_new(struct event_base *base, const char *conninfo,
-                                const char *channel, db_listen_fn fn, void *arg);
+struct db_listen *db_listen_new(struct event_base *base, const char *conninfo, const char *channel,
+                                db_listen_fn fn, void *arg);
 void db_listen_free(struct db_listen *l);
 
 /* True while the LISTEN is in force. */

@@ -593,7 +593,8 @@ struct db_pool *db_pool_new(struct event_base *base, const char *conninfo,
     p->opt.size = or_default(p->opt.size, 4);
     p->opt.queue_max = or_default(p->opt.queue_max, 256);
     p->opt.query_timeout_ms = or_default(p->opt.query_timeout_ms, 10000);
-    p->opt.long_query_timeout_ms = or_default(p->opt.long_query_timeout_ms, p->opt.query_timeout_ms);
+    p->opt.long_query_timeout_ms =
+        or_default(p->opt.long_query_timeout_ms, p->opt.query_timeout_ms);
     if (p->opt.long_query_timeout_ms < p->opt.query_timeout_ms)
         p->opt.long_query_timeout_ms = p->opt.query_timeout_ms;
     p->opt.connect_timeout_ms = or_default(p->opt.connect_timeout_ms, 5000);
@@ -698,7 +699,7 @@ int db_pool_query_timeout(struct db_pool *p, const char *sql, int nparams,
     }
     q->sql = memcpy(s, sql, strlen(sql) + 1);
     q->deadline = deadline_after(p->opt.query_timeout_ms);
-    q->timeout_ms = timeout_ms < 1 ? p->opt.query_timeout_ms
+    q->timeout_ms = timeout_ms < 1                              ? p->opt.query_timeout_ms
                     : timeout_ms > p->opt.long_query_timeout_ms ? p->opt.long_query_timeout_ms
                                                                 : timeout_ms;
 

@@ -1,5 +1,6 @@
 /* Files built into the binary at compile time (cmake/embed.cmake): migrations, reference data and
- * the OpenAPI document. Each is NUL-terminated one byte past len, so text can be used as a string. */
+ * the OpenAPI document. Each is NUL-terminated one byte past len, so text can be used as a string.
+ */
 #ifndef TRECHTER_EMBEDDED_H
 #define TRECHTER_EMBEDDED_H
 #include <stddef.h>

@@ -19,8 +19,11 @@ void log_set_level_name(const char *name)
     static const struct {
         const char *name;
         enum log_level level;
-    } names[] = {{"debug", LOG_DEBUG},     {"info", LOG_INFO},   {"notice", LOG_NOTICE},
-                 {"warning", LOG_WARNING}, {"error", LOG_ERROR}};
+    } names[] = {{"debug", LOG_DEBUG},
+                 {"info", LOG_INFO},
+                 {"notice", LOG_NOTICE},
+                 {"warning", LOG_WARNING},
+                 {"error", LOG_ERROR}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (name && strcmp(name, names[i].name) == 0)
             log_set_level(names[i].level);

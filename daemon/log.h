@@ -1,6 +1,6 @@
 /* Logging on stderr in the form journald understands: one line per event with a `<N>` syslog
- * priority prefix. Each line is written with a single write(2), so threads never interleave. Secrets
- * (tokens, passwords, the protection secret) are never passed here. */
+ * priority prefix. Each line is written with a single write(2), so threads never interleave.
+ * Secrets (tokens, passwords, the protection secret) are never passed here. */
 #ifndef TRECHTER_LOG_H
 #define TRECHTER_LOG_H
 

@@ -22,8 +22,8 @@
 #include "daemon/tls.h"
 
 const uint64_t metrics_latency_bounds_us[METRICS_LATENCY_BUCKETS] = {
-    1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000,
-    10000000};
+    1000,   2500,   5000,    10000,   25000,   50000,   100000,
+    250000, 500000, 1000000, 2500000, 5000000, 10000000};
 
 #define RELAXED memory_order_relaxed
 
@@ -119,8 +119,8 @@ void metrics_note_reply(const struct request *r, int status)
     if (!route)
         return;
     if (status == 200 && is_aggregate(route)) {
-        enum metrics_view v = r->principal.role == ROLE_RAPPORTEUR ? METRICS_VIEW_RAW
-                                                                    : METRICS_VIEW_PROTECTED;
+        enum metrics_view v =
+            r->principal.role == ROLE_RAPPORTEUR ? METRICS_VIEW_RAW : METRICS_VIEW_PROTECTED;
         bump(&m->answers[slot * METRICS_VIEWS + v], 1);
     }
     if (status != 200 && status != 201)
@@ -220,21 +220,22 @@ static void render_http(struct evbuffer *out, const struct server *s)
         uint64_t cumulative = 0;
         for (size_t b = 0; b < METRICS_LATENCY_BUCKETS; b++) {
             cumulative += buckets[b];
-            evbuffer_add_printf(out, "trechter_http_request_duration_seconds_bucket{route=\"%s\",le=\"",
-                                label);
+            evbuffer_add_printf(
+                out, "trechter_http_request_duration_seconds_bucket{route=\"%s\",le=\"", label);
             print_seconds(out, metrics_latency_bounds_us[b]);
             evbuffer_add_printf(out, "\"} %" PRIu64 "\n", cumulative);
         }
-        evbuffer_add_printf(out,
-                            "trechter_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} "
-                            "%" PRIu64 "\n",
-                            label, count);
-        evbuffer_add_printf(out, "trechter_http_request_duration_seconds_sum{route=\"%s\"} ", label);
+        evbuffer_add_printf(
+            out,
+            "trechter_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} "
+            "%" PRIu64 "\n",
+            label, count);
+        evbuffer_add_printf(out, "trechter_http_request_duration_seconds_sum{route=\"%s\"} ",
+                            label);
         print_seconds(out, sum_us);
-        evbuffer_add_printf(out,
-                            "\ntrechter_http_request_duration_seconds_count{route=\"%s\"} %" PRIu64
-                            "\n",
-                            label, count);
+        evbuffer_add_printf(
+            out, "\ntrechter_http_request_duration_seconds_count{route=\"%s\"} %" PRIu64 "\n",
+            label, count);
     }
 
     uint64_t bytes = 0;
@@ -248,7 +249,8 @@ static void render_http(struct evbuffer *out, const struct server *s)
     evbuffer_add_printf(out, "trechter_http_response_body_bytes_total %" PRIu64 "\n", bytes);
     family(out, "trechter_http_connections_open", "gauge", "Open client connections.");
     evbuffer_add_printf(out, "trechter_http_connections_open %d\n", open);
-    family(out, "trechter_http_requests_in_flight", "gauge", "Requests received, not yet answered.");
+    family(out, "trechter_http_requests_in_flight", "gauge",
+           "Requests received, not yet answered.");
     evbuffer_add_printf(out, "trechter_http_requests_in_flight %d\n", in_flight);
 }
 
@@ -277,10 +279,9 @@ static void render_data(struct evbuffer *out, const struct server *s)
             for (int w = 0; w < s->nworkers; w++)
                 if (s->workers[w].metrics.answers)
                     n += get64(&s->workers[w].metrics.answers[slot * METRICS_VIEWS + (size_t)v]);
-            evbuffer_add_printf(out,
-                                "trechter_aggregate_answers_total{route=\"%s\",view=\"%s\"} %" PRIu64
-                                "\n",
-                                api_routes[slot].name, views[v], n);
+            evbuffer_add_printf(
+                out, "trechter_aggregate_answers_total{route=\"%s\",view=\"%s\"} %" PRIu64 "\n",
+                api_routes[slot].name, views[v], n);
         }
     }
     family(out, "trechter_sdc_parameters", "gauge",
@@ -339,15 +340,26 @@ static void render_db(struct evbuffer *out, const struct server *s)
                     continue;
                 any = true;
                 switch (f) {
-                case 0: n += (uint64_t)geti(&g->open); break;
-                case 1: n += (uint64_t)geti(&g->busy); break;
-                case 2: n += (uint64_t)geti(&g->waiting); break;
-                case 3: n += get64(&g->reconnects); break;
-                default: n += get64(&g->queries); break;
+                case 0:
+                    n += (uint64_t)geti(&g->open);
+                    break;
+                case 1:
+                    n += (uint64_t)geti(&g->busy);
+                    break;
+                case 2:
+                    n += (uint64_t)geti(&g->waiting);
+                    break;
+                case 3:
+                    n += get64(&g->reconnects);
+                    break;
+                default:
+                    n += get64(&g->queries);
+                    break;
                 }
             }
             if (any)
-                evbuffer_add_printf(out, "%s{pool=\"%s\"} %" PRIu64 "\n", fams[f].name, pools[p], n);
+                evbuffer_add_printf(out, "%s{pool=\"%s\"} %" PRIu64 "\n", fams[f].name, pools[p],
+                                    n);
         }
     }
     int listening = 0;
@@ -372,8 +384,9 @@ static void render_db(struct evbuffer *out, const struct server *s)
         if (lag < 0)
             evbuffer_add_printf(out, "trechter_db_read_replication_lag_seconds -1\n");
         else
-            evbuffer_add_printf(out, "trechter_db_read_replication_lag_seconds %" PRId64 ".%03" PRId64
-                                "\n", lag / 1000, lag % 1000);
+            evbuffer_add_printf(
+                out, "trechter_db_read_replication_lag_seconds %" PRId64 ".%03" PRId64 "\n",
+                lag / 1000, lag % 1000);
         family(out, "trechter_db_read_workers_using_standby", "gauge",
                "Workers sending aggregate reads to the standby (others use the primary: standby "
                "down, lagging beyond db-read-lag-max, or not yet past a change).");
@@ -399,10 +412,9 @@ void metrics_render(struct evbuffer *out, const struct server *s)
         int64_t age = now - atomic_load_explicit(&s->workers[w].metrics.heartbeat_ms, RELAXED);
         if (age < 0)
             age = 0;
-        evbuffer_add_printf(out,
-                            "trechter_worker_heartbeat_age_seconds{worker=\"%d\"} %" PRId64
-                            ".%03" PRId64 "\n",
-                            w, age / 1000, age % 1000);
+        evbuffer_add_printf(
+            out, "trechter_worker_heartbeat_age_seconds{worker=\"%d\"} %" PRId64 ".%03" PRId64 "\n",
+            w, age / 1000, age % 1000);
     }
     render_http(out, s);
     render_data(out, s);

@@ -26,7 +26,12 @@ extern const uint64_t metrics_latency_bounds_us[METRICS_LATENCY_BUCKETS];
 #define METRICS_STATUS_SLOTS 500
 
 enum metrics_pool { METRICS_POOL_PRIMARY, METRICS_POOL_READ, METRICS_POOLS };
-enum metrics_submission { METRICS_SUB_FUNNEL, METRICS_SUB_NETWORK, METRICS_SUB_IMPORT, METRICS_SUBS };
+enum metrics_submission {
+    METRICS_SUB_FUNNEL,
+    METRICS_SUB_NETWORK,
+    METRICS_SUB_IMPORT,
+    METRICS_SUBS
+};
 enum metrics_view { METRICS_VIEW_RAW, METRICS_VIEW_PROTECTED, METRICS_VIEWS };
 
 struct metrics_pool_gauges {
@@ -50,8 +55,8 @@ struct worker_metrics {
     struct metrics_pool_gauges pool[METRICS_POOLS];
     _Atomic uint64_t cache_hits, cache_misses, cache_stores, cache_clears, cache_entries,
         cache_bytes;
-    _Atomic int read_pool_in_use;     /* 1 while aggregate reads go to --db-read */
-    _Atomic int64_t replica_lag_ms;   /* -1 when unknown */
+    _Atomic int read_pool_in_use;   /* 1 while aggregate reads go to --db-read */
+    _Atomic int64_t replica_lag_ms; /* -1 when unknown */
 };
 
 /* Allocates the per-route arrays. Returns 0 or -1 (out of memory). */

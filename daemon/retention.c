@@ -11,25 +11,26 @@
 
 static void retention_usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: trechterd audit-retention [--config FILE] [--db CONNINFO] [--days N]\n"
-            "\n"
-            "Removes the client addresses of audit events older than N days (the events\n"
-            "themselves stay). Run it daily (trechterd-audit-retention.timer).\n"
-            "\n"
-            "  --config FILE  take db and audit-retention-days from the serve config file\n"
-            "  --db CONNINFO  libpq connection string or URI (default: $TRECHTER_DB)\n"
-            "  --days N       retention in days (default: audit-retention-days, 180)\n"
-            "  --help         this text\n"
-            "\n"
-            "Exit status: 0 done, 1 failure, 2 bad usage.\n");
+    fprintf(out, "Usage: trechterd audit-retention [--config FILE] [--db CONNINFO] [--days N]\n"
+                 "\n"
+                 "Removes the client addresses of audit events older than N days (the events\n"
+                 "themselves stay). Run it daily (trechterd-audit-retention.timer).\n"
+                 "\n"
+                 "  --config FILE  take db and audit-retention-days from the serve config file\n"
+                 "  --db CONNINFO  libpq connection string or URI (default: $TRECHTER_DB)\n"
+                 "  --days N       retention in days (default: audit-retention-days, 180)\n"
+                 "  --help         this text\n"
+                 "\n"
+                 "Exit status: 0 done, 1 failure, 2 bad usage.\n");
 }
 
 int retention_main(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"config", required_argument, NULL, 'c'}, {"db", required_argument, NULL, 'd'},
-        {"days", required_argument, NULL, 'n'},   {"help", no_argument, NULL, 'h'},
+        {"config", required_argument, NULL, 'c'},
+        {"db", required_argument, NULL, 'd'},
+        {"days", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct config cfg;

@@ -77,8 +77,7 @@ out:
     return rc;
 }
 
-static int split_host_port(const char *text, char *host, size_t hostlen, char *port,
-                           size_t portlen)
+static int split_host_port(const char *text, char *host, size_t hostlen, char *port, size_t portlen)
 {
     const char *colon = strrchr(text, ':');
     if (!colon || colon == text || !colon[1])
@@ -104,7 +103,8 @@ static int bind_listener(const char *address, char *err, size_t errlen)
         snprintf(err, errlen, "listen: '%s' is not HOST:PORT", address);
         return -1;
     }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res = NULL;
     int gai = getaddrinfo(host, port, &hints, &res);
@@ -142,8 +142,8 @@ static void worker_check_drained(evutil_socket_t fd, short what, void *arg)
                 (now.tv_sec == w->stop_deadline.tv_sec && now.tv_nsec >= w->stop_deadline.tv_nsec);
     if (late) {
         if (w->in_flight)
-            log_warning("worker %d: %d requests still in flight at the shutdown deadline",
-                        w->index, w->in_flight);
+            log_warning("worker %d: %d requests still in flight at the shutdown deadline", w->index,
+                        w->in_flight);
         event_base_loopexit(w->base, NULL);
         return;
     }
@@ -195,11 +195,11 @@ static void worker_command(evutil_socket_t fd, short what, void *arg)
 }
 
 /* ---- the --db-read standby ---------------------------------------------------------------------
- * Aggregate reads may go to a hot standby (w->db_read) only while it is connected, its replay lag is
- * within db-read-lag-max, and it has replayed every change this worker was notified of: each change
- * notification takes the primary's WAL position as a fence and sends reads to the primary until the
- * standby's replay position passes it. So a cleared cache is never refilled from a standby that
- * has not yet seen the write, and a writer sees its own write at once. */
+ * Aggregate reads may go to a hot standby (w->db_read) only while it is connected, its replay lag
+ * is within db-read-lag-max, and it has replayed every change this worker was notified of: each
+ * change notification takes the primary's WAL position as a fence and sends reads to the primary
+ * until the standby's replay position passes it. So a cleared cache is never refilled from a
+ * standby that has not yet seen the write, and a writer sees its own write at once. */
 
 static const char read_probe_sql[] =
     "SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0"
@@ -492,12 +492,13 @@ struct main_loop {
     struct server *server;
     struct event_base *base;
     bool stopping;
-    struct event *watchdog;   /* owned: WATCHDOG=1 at half $WATCHDOG_USEC */
-    int64_t stale_after_ms;   /* a worker whose heartbeat is older is not answering */
-    int stale_worker;         /* the worker last reported stale, or -1 */
+    struct event *watchdog; /* owned: WATCHDOG=1 at half $WATCHDOG_USEC */
+    int64_t stale_after_ms; /* a worker whose heartbeat is older is not answering */
+    int stale_worker;       /* the worker last reported stale, or -1 */
 };
 
-/* $WATCHDOG_USEC when the watchdog is meant for this process (WATCHDOG_PID unset or ours), else 0. */
+/* $WATCHDOG_USEC when the watchdog is meant for this process (WATCHDOG_PID unset or ours), else 0.
+ */
 static uint64_t watchdog_usec(void)
 {
     const char *usec = getenv("WATCHDOG_USEC");
@@ -518,8 +519,8 @@ static void watchdog_tick(evutil_socket_t fd, short what, void *arg)
     struct main_loop *m = arg;
     int64_t now = metrics_now_ms();
     for (int i = 0; i < m->server->nworkers; i++) {
-        int64_t beat = atomic_load_explicit(&m->server->workers[i].metrics.heartbeat_ms,
-                                            memory_order_relaxed);
+        int64_t beat =
+            atomic_load_explicit(&m->server->workers[i].metrics.heartbeat_ms, memory_order_relaxed);
         if (now - beat > m->stale_after_ms) {
             if (m->stale_worker != i)
                 log_error("watchdog: worker %d has not answered for %lld ms; not telling systemd "
@@ -571,8 +572,8 @@ static void reload(struct server *s)
         }
         log_notice("reloaded settings (listen, db, workers and secrets need a restart)");
     }
-    SSL_CTX *ctx = tls_server_ctx_new(use->tls_cert, use->tls_key, use->tls_client_ca, err,
-                                      sizeof err);
+    SSL_CTX *ctx =
+        tls_server_ctx_new(use->tls_cert, use->tls_key, use->tls_client_ca, err, sizeof err);
     if (ctx) {
         tls_current_replace(ctx);
         log_notice("reloaded TLS certificate %s (expires in %d days)", use->tls_cert,
@@ -651,8 +652,8 @@ int server_main(const struct config *cfg,
         log_error("%s", err);
         return 1;
     }
-    SSL_CTX *ctx = tls_server_ctx_new(cfg->tls_cert, cfg->tls_key, cfg->tls_client_ca, err,
-                                      sizeof err);
+    SSL_CTX *ctx =
+        tls_server_ctx_new(cfg->tls_cert, cfg->tls_key, cfg->tls_client_ca, err, sizeof err);
     if (!ctx) {
         log_error("%s", err);
         goto out;

@@ -67,37 +67,37 @@ struct worker {
     char read_fence[32];                /* primary WAL position the standby must pass ("" none) */
     bool read_probe_running;            /* a lag or fence probe is in flight; loop-local */
     bool fence_probe_running;
-    bool fence_again;                   /* a change came while the fence was being read */
-    uint64_t local_writes_seen;         /* server->local_writes as this worker last acted on it */
-    bool read_logged_standby;           /* the last logged routing of aggregate reads */
+    bool fence_again;           /* a change came while the fence was being read */
+    uint64_t local_writes_seen; /* server->local_writes as this worker last acted on it */
+    bool read_logged_standby;   /* the last logged routing of aggregate reads */
     int64_t next_read_probe_ms;
-    struct worker_metrics metrics;      /* written by this worker only; read by /metrics */
-    int open_connections;               /* loop-local */
-    int in_flight;                      /* requests received and not yet answered; loop-local */
-    uint64_t requests;                  /* loop-local */
-    unsigned char id_prefix[8];         /* random, drawn once: the first half of request ids */
+    struct worker_metrics metrics; /* written by this worker only; read by /metrics */
+    int open_connections;          /* loop-local */
+    int in_flight;                 /* requests received and not yet answered; loop-local */
+    uint64_t requests;             /* loop-local */
+    unsigned char id_prefix[8];    /* random, drawn once: the first half of request ids */
     bool id_prefix_ready;
     atomic_int stop_requested;
-    bool drain_grace;                   /* stopping: the last answers are being written out */
+    bool drain_grace; /* stopping: the last answers are being written out */
     struct timespec stop_deadline;
 };
 
 struct server {
-    const struct config *cfg;    /* borrowed: as started (listen, db, workers: not reloadable) */
+    const struct config *cfg;     /* borrowed: as started (listen, db, workers: not reloadable) */
     struct app_settings settings; /* the reloadable settings; workers copy them under lock */
     pthread_mutex_t settings_lock;
     /* Reads the configuration again (file and flags) for SIGHUP; NULL when there is nothing to
      * re-read. Fills *fresh (caller frees) or returns -1 with a message. */
     int (*reread)(struct config *fresh, char *err, size_t errlen);
-    int listen_fd;               /* owned */
+    int listen_fd; /* owned */
     int nworkers;
-    struct worker *workers;      /* owned array */
-    struct rate_limiter *limiter; /* owned: per principal and per address, all workers */
+    struct worker *workers;            /* owned array */
+    struct rate_limiter *limiter;      /* owned: per principal and per address, all workers */
     atomic_uint_fast64_t local_writes; /* writes answered by any worker of this instance */
-    unsigned char *sdc_secret;   /* owned; never logged */
+    unsigned char *sdc_secret;         /* owned; never logged */
     size_t sdc_secret_len;
-    int heartbeat_interval_ms;   /* each worker's heartbeat period */
-    long long started_unix;      /* for trechter_process_start_time_seconds */
+    int heartbeat_interval_ms; /* each worker's heartbeat period */
+    long long started_unix;    /* for trechter_process_start_time_seconds */
 };
 
 /* A write made through this worker has committed: drop its caches and fence its standby reads at

@@ -5,8 +5,8 @@
 #include <openssl/ssl.h>
 #include <stddef.h>
 
-/* Builds a server SSL_CTX. Returns NULL with a message in err when a file is missing or the key does
- * not match the certificate. The caller owns the result (SSL_CTX_free). */
+/* Builds a server SSL_CTX. Returns NULL with a message in err when a file is missing or the key
+ * does not match the certificate. The caller owns the result (SSL_CTX_free). */
 SSL_CTX *tls_server_ctx_new(const char *cert_file, const char *key_file, const char *client_ca_file,
                             char *err, size_t errlen);
 

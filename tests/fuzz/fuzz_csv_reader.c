@@ -124,8 +124,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                whole->error, pieces->error);
 
     /* The convenience wrapper is the whole-buffer run. */
-    struct trace t = {.max_fields = lim.max_fields, .max_field_bytes = lim.max_field_bytes,
-                      .stop_at = stop_at};
+    struct trace t = {
+        .max_fields = lim.max_fields, .max_field_bytes = lim.max_field_bytes, .stop_at = stop_at};
     char err[200] = "";
     int rc = csv_reader_parse_buffer(csv, len, on_row, &t, &lim, err, sizeof err);
     FUZZ_CHECK(rc == whole->rc && t.hash == whole->t.hash, "csv_reader_parse_buffer differs");

@@ -26,7 +26,7 @@ struct model {
     uint64_t out_hash;
     size_t out_len;
     size_t heads;
-    int refused; /* HTTP status, 0 when none */
+    int refused;       /* HTTP status, 0 when none */
     size_t refused_at; /* out_len when refused */
 };
 
@@ -196,8 +196,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 4)
         return 0;
     struct http_guard_limits limits = {
-        .max_head = 16 + (size_t)data[0] * 4,           /* 16 .. 1036 */
-        .max_body = (size_t)data[1] * 3,                /* 0 .. 765 */
+        .max_head = 16 + (size_t)data[0] * 4, /* 16 .. 1036 */
+        .max_body = (size_t)data[1] * 3,      /* 0 .. 765 */
         .max_import_body = (size_t)data[1] * 3 + data[2] * 16,
     };
     if (data[3] & 0x80) /* the daemon's defaults now and then */

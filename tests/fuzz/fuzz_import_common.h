@@ -31,8 +31,7 @@ static inline void fuzz_import(const uint8_t *data, size_t size, bool is_csv)
                    "item %zu: period '%s'", i, it->period);
         char canon_period[8];
         period_format(p, canon_period);
-        FUZZ_CHECK(strcmp(canon_period, it->period) == 0, "period '%s' not canonical",
-                   it->period);
+        FUZZ_CHECK(strcmp(canon_period, it->period) == 0, "period '%s' not canonical", it->period);
         for (size_t j = 0; j < i; j++)
             FUZZ_CHECK(strcmp(doc.items[j].code, it->code) != 0 ||
                            strcmp(doc.items[j].period, it->period) != 0,

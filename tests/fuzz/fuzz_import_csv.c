@@ -1,7 +1,8 @@
 /* libFuzzer harness: import_decode() on arbitrary CSV import bodies (POST /v1/imports, text/csv),
  * the Dutch-Excel shapes included (BOM, ';', CRLF, quotes). See fuzz_import_common.h for the
  * checks. Once at start-up, the template import_template_csv() prints must decode as one item for
- * every period since 2015-Q1 that has ended (a fixed check, not fuzzed: it costs a whole import). */
+ * every period since 2015-Q1 that has ended (a fixed check, not fuzzed: it costs a whole import).
+ */
 #include "tests/fuzz/fuzz_import_common.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

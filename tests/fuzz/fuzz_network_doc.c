@@ -1,7 +1,8 @@
 /* libFuzzer harness: network_decode() on arbitrary PUT bodies against the fixture catalog, for a
  * period taken from the input's first byte. A valid network must canonicalise and decode again to
  * the same text, and its steps and regional tally must be computable. The lenient readers of
- * stored documents (network_approach_from_json, network_tally_add) get the parsed input as it is. */
+ * stored documents (network_approach_from_json, network_tally_add) get the parsed input as it is.
+ */
 #include "api/network_doc.h"
 
 #include "api/funnel_doc.h"
@@ -80,8 +81,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int fi = 0; fi < NETWORK_FIELDS; fi++) {
         FUZZ_CHECK(a.known[fi] == n.approach.known[fi], "field %d known differs", fi);
         if (a.known[fi])
-            FUZZ_CHECK(a.value[fi] == n.approach.value[fi], "field %d: %d vs %d", fi,
-                       a.value[fi], n.approach.value[fi]);
+            FUZZ_CHECK(a.value[fi] == n.approach.value[fi], "field %d: %d vs %d", fi, a.value[fi],
+                       n.approach.value[fi]);
     }
     struct network_steps s1, s2;
     network_steps_eval(&n.approach, period, &s1);

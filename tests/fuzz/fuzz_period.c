@@ -1,7 +1,8 @@
 /* libFuzzer harness: quarters and dates (api/period.h). The input is tried as a period and as a
  * date; what parses must format back and parse to the same value, and the calendar arithmetic is
  * checked against glibc: date_to_days() against timegm(), period_amsterdam_date() against
- * localtime_r() in TZ=Europe/Amsterdam (for instants from 1996, when the EU rule began, to 2199). */
+ * localtime_r() in TZ=Europe/Amsterdam (for instants from 1996, when the EU rule began, to 2199).
+ */
 #include "api/period.h"
 
 #include "tests/fuzz/fuzz_support.h"
@@ -41,8 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char canon[8];
         period_format(p, canon);
         struct period q;
-        FUZZ_CHECK(period_parse(canon, &q) == 0 && period_compare(p, q) == 0, "'%s' -> '%s'",
-                   text, canon);
+        FUZZ_CHECK(period_parse(canon, &q) == 0 && period_compare(p, q) == 0, "'%s' -> '%s'", text,
+                   canon);
         char end[11];
         period_end_text(p, end);
         int y, m, d, ly, lm, ld;
@@ -51,8 +52,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(y == ly && m == lm && d == ld, "end text and last day differ");
         /* The day after the last day is the first day of the next quarter. */
         long long next = date_to_days(ly, lm, ld) + 1;
-        struct period prev_of_next = period_previous(
-            p.quarter == 4 ? (struct period){p.year + 1, 1} : (struct period){p.year, p.quarter + 1});
+        struct period prev_of_next =
+            period_previous(p.quarter == 4 ? (struct period){p.year + 1, 1}
+                                           : (struct period){p.year, p.quarter + 1});
         FUZZ_CHECK(period_compare(prev_of_next, p) == 0, "period_previous");
         int ny = lm == 12 ? ly + 1 : ly, nm = lm == 12 ? 1 : lm + 1;
         FUZZ_CHECK(next == date_to_days(ny, nm, 1), "day after %s", end);
@@ -111,8 +113,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (shaped) {
             int yy = atoi(text), mm = atoi(text + 5), dd = atoi(text + 8);
             if (yy >= 1000 && mm >= 1 && mm <= 12 && dd >= 1) {
-                struct tm tm = {.tm_year = yy - 1900, .tm_mon = mm - 1, .tm_mday = dd,
-                                .tm_hour = 12};
+                struct tm tm = {
+                    .tm_year = yy - 1900, .tm_mon = mm - 1, .tm_mday = dd, .tm_hour = 12};
                 timegm(&tm);
                 FUZZ_CHECK(tm.tm_mday != dd, "'%s' is a real day but refused", text);
             }

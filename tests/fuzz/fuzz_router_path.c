@@ -8,8 +8,8 @@
 
 #include "tests/fuzz/fuzz_support.h"
 
-static const enum http_method methods[] = {METHOD_GET,   METHOD_HEAD,    METHOD_POST,
-                                           METHOD_PUT,   METHOD_DELETE,  METHOD_PATCH,
+static const enum http_method methods[] = {METHOD_GET,     METHOD_HEAD,   METHOD_POST,
+                                           METHOD_PUT,     METHOD_DELETE, METHOD_PATCH,
                                            METHOD_OPTIONS, METHOD_OTHER};
 
 static bool unreserved(char c)

@@ -26,12 +26,12 @@ void itest_load_env(void);
 const char *itest_env(const char *key);
 
 struct http_response {
-    long status;     /* HTTP status, 0 when no response arrived */
-    int curl_code;   /* CURLcode of the transfer (0 = CURLE_OK) */
-    char *body;      /* NUL-terminated (body_len excludes the NUL); never NULL */
+    long status;   /* HTTP status, 0 when no response arrived */
+    int curl_code; /* CURLcode of the transfer (0 = CURLE_OK) */
+    char *body;    /* NUL-terminated (body_len excludes the NUL); never NULL */
     size_t body_len;
-    json_t *json;    /* parsed when the body is JSON, else NULL */
-    char *headers;   /* the raw header block of the final response; never NULL */
+    json_t *json;       /* parsed when the body is JSON, else NULL */
+    char *headers;      /* the raw header block of the final response; never NULL */
     char *header_value; /* owned storage for http_header()'s last answer */
 };
 

@@ -80,7 +80,8 @@ static json_t *find_event(const char *filter, const char *rid)
             cr_assert(json_is_array(events), "no auditEvents array: %.*s", BODY(r));
             size_t i;
             json_t *e;
-            json_array_foreach(events, i, e) {
+            json_array_foreach(events, i, e)
+            {
                 const char *id = sval(e, "requestId");
                 if (id && strcmp(id, rid) == 0) {
                     json_incref(e);
@@ -148,7 +149,8 @@ Test(audit_trail, writes_deletes_imports_and_refusals, .timeout = 120)
 
     /* A write by the municipality itself (201 or, on a re-run, 200). */
     char body[128];
-    snprintf(body, sizeof body, "{\"stages\":{\"reported\":{\"total\":%ld}}}", 10 + time(NULL) % 50);
+    snprintf(body, sizeof body, "{\"stages\":{\"reported\":{\"total\":%ld}}}",
+             10 + time(NULL) % 50);
     make_rid(rid, sizeof rid, "put");
     r = req_id("PUT", path, tok("TOKEN_GM0599"), body, rid);
     cr_assert(r->status == 201 || r->status == 200, "PUT: %ld %.*s", r->status, BODY(r));
@@ -187,7 +189,8 @@ Test(audit_trail, writes_deletes_imports_and_refusals, .timeout = 120)
     make_rid(rid, sizeof rid, "imp");
     snprintf(body, sizeof body,
              "[{\"municipality\":\"GM0599\",\"period\":\"2017-Q2\",\"stages\":{\"reported\":"
-             "{\"total\":%ld}}}]", 10 + time(NULL) % 50);
+             "{\"total\":%ld}}}]",
+             10 + time(NULL) % 50);
     r = req_id("POST", "/v1/imports", tok("TOKEN_GM0599"), body, rid);
     cr_assert(r->status == 200 || r->status == 201, "import: %ld %.*s", r->status, BODY(r));
     http_response_free(r);
@@ -261,15 +264,16 @@ Test(audit_trail, token_changes_are_events, .timeout = 60)
     token[strcspn(token, " \r\n")] = '\0';
     char *id = principal_id(token);
     /* Find the CLI event naming the new token. */
-    struct http_response *r = http_get("/v1/audit-events?method=CLI&limit=200",
-                                       tok("TOKEN_RAPPORTEUR"));
+    struct http_response *r =
+        http_get("/v1/audit-events?method=CLI&limit=200", tok("TOKEN_RAPPORTEUR"));
     cr_assert_eq(r->status, 200);
     bool created = false;
     size_t i;
     json_t *e;
     char needle[64];
     snprintf(needle, sizeof needle, "token %s ", id);
-    json_array_foreach(json_object_get(r->json, "auditEvents"), i, e) {
+    json_array_foreach(json_object_get(r->json, "auditEvents"), i, e)
+    {
         const char *outcome = sval(e, "outcome");
         if (outcome && strstr(outcome, needle) && strstr(sval(e, "path"), "create"))
             created = true;
@@ -283,7 +287,8 @@ Test(audit_trail, token_changes_are_events, .timeout = 60)
     r = http_get("/v1/audit-events?method=CLI&limit=200", tok("TOKEN_RAPPORTEUR"));
     bool revoked = false;
     snprintf(needle, sizeof needle, "token %s", id);
-    json_array_foreach(json_object_get(r->json, "auditEvents"), i, e) {
+    json_array_foreach(json_object_get(r->json, "auditEvents"), i, e)
+    {
         const char *outcome = sval(e, "outcome"), *p = sval(e, "path");
         if (outcome && strstr(outcome, needle) && p && strstr(p, "revoke")) {
             revoked = true;
@@ -355,7 +360,8 @@ Test(audit_trail, paging_and_filters, .timeout = 60)
     cr_assert_eq(json_array_size(ev12), 5 + json_array_size(ev2));
     for (size_t i = 0; i < json_array_size(ev12); i++) {
         json_t *want = i < 5 ? json_array_get(ev1, i) : json_array_get(ev2, i - 5);
-        cr_assert(json_equal(json_array_get(ev12, i), want), "event %zu differs between pagings", i);
+        cr_assert(json_equal(json_array_get(ev12, i), want), "event %zu differs between pagings",
+                  i);
     }
     /* The last page has no nextBefore. */
     json_t *last = page("?limit=5&before=3", rap, &st);
@@ -406,16 +412,17 @@ Test(audit_trail, paging_and_filters, .timeout = 60)
     json_decref(f);
     snprintf(q, sizeof q, "?to=%s&limit=5&status=401", yesterday);
     f = page(q, rap, &st);
-    json_array_foreach(json_object_get(f, "auditEvents"), i, e) {
+    json_array_foreach(json_object_get(f, "auditEvents"), i, e)
+    {
         const char *at = sval(e, "at");
         cr_assert(at && strncmp(at, today, 10) < 0, "to=%s returned an event at %s", yesterday, at);
     }
     json_decref(f);
 
     /* Bad filters: 400 problems naming the parameter. */
-    static const char *const bad[] = {"?limit=0", "?limit=1001", "?limit=x", "?status=abc",
-                                      "?before=-1", "?principal=me", "?from=2026-13-40",
-                                      "?method=PATCH"};
+    static const char *const bad[] = {"?limit=0",         "?limit=1001",  "?limit=x",
+                                      "?status=abc",      "?before=-1",   "?principal=me",
+                                      "?from=2026-13-40", "?method=PATCH"};
     for (size_t b = 0; b < sizeof bad / sizeof *bad; b++) {
         char path[128];
         snprintf(path, sizeof path, "/v1/audit-events%s", bad[b]);
@@ -461,11 +468,12 @@ Test(audit_trail, cannot_be_edited, .timeout = 60)
     static const char *const methods[] = {"PUT", "POST", "DELETE", "PATCH"};
     const char *rap = tok("TOKEN_RAPPORTEUR");
     for (size_t m = 0; m < 4; m++) {
-        struct http_response *r = http_do(methods[m], "/v1/audit-events", rap, "application/json",
-                                          "{}", 2, NULL);
+        struct http_response *r =
+            http_do(methods[m], "/v1/audit-events", rap, "application/json", "{}", 2, NULL);
         cr_assert_eq(r->status, 405, "%s /v1/audit-events: %ld", methods[m], r->status);
         const char *allow = http_header(r, "Allow");
-        cr_assert(allow && strstr(allow, "GET") && !strstr(allow, "PUT") && !strstr(allow, "DELETE"),
+        cr_assert(allow && strstr(allow, "GET") && !strstr(allow, "PUT") &&
+                      !strstr(allow, "DELETE"),
                   "Allow: %s", allow ? allow : "none");
         http_response_free(r);
         r = http_do(methods[m], "/v1/audit-events/1", rap, "application/json", "{}", 2, NULL);

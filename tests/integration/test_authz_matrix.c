@@ -1,14 +1,14 @@
 /* The authorisation matrix (design §4; issue 9 item 6) against the "main" fixture's daemon:
  * every route of api_routes[] (iterated, so a new endpoint is covered the day it is added) × every
- * kind of caller — no token, an expired token, a revoked token, the analyst, a municipality (GM0599;
- * its own code and another's), a centrumgemeente token (GM0014+GM0034) and the rapporteur.
+ * kind of caller — no token, an expired token, a revoked token, the analyst, a municipality
+ * (GM0599; its own code and another's), a centrumgemeente token (GM0014+GM0034) and the rapporteur.
  *
  * And "nothing raw reaches a principal who may not see it" (design §5): the rapporteur pushes
  * small counts (1..4 in many cells) for the municipalities of safety region VR14 (Gooi en
  * Vechtstreek) in 2019-Q3; the analyst's and a foreign municipality's JSON and CSV then hold no
- * count in 1..4 and exactly the cell-key-perturbed values (recomputed here from the SDC secret), the
- * rapporteur's view holds the raw ones, refusals and headers carry no figures, and a cached answer
- * is byte-identical to the first and never the rapporteur's raw answer.
+ * count in 1..4 and exactly the cell-key-perturbed values (recomputed here from the SDC secret),
+ * the rapporteur's view holds the raw ones, refusals and headers carry no figures, and a cached
+ * answer is byte-identical to the first and never the rapporteur's raw answer.
  *
  * Resources owned here: funnels/networks of GM0599, GM0014, GM0363 in 2018-Q1 (written only with
  * ?dryRun=true; DELETEs there find nothing) and funnels of VR14's municipalities (GM0376, GM0402,
@@ -51,7 +51,6 @@ const char *__lsan_default_suppressions(void)
 static const char MATRIX_PERIOD[] = "2018-Q1";
 static const char SDC_PERIOD[] = "2019-Q3";
 
-
 static const char *tok(const char *key)
 {
     const char *t = getenv(key);
@@ -64,8 +63,8 @@ static struct http_response *req(const char *method, const char *path, const cha
                                  const char *ctype, const char *body)
 {
     for (int attempt = 0;; attempt++) {
-        struct http_response *r = http_do(method, path, token, ctype, body, body ? strlen(body) : 0,
-                                          NULL);
+        struct http_response *r =
+            http_do(method, path, token, ctype, body, body ? strlen(body) : 0, NULL);
         if (r->status != 429 || attempt >= 10)
             return r;
         http_response_free(r);
@@ -77,9 +76,10 @@ static struct http_response *req(const char *method, const char *path, const cha
 
 enum caller { C_NONE, C_EXPIRED, C_REVOKED, C_ANALYST, C_GM0599, C_MULTI, C_RAPPORTEUR, C_COUNT };
 
-static const char *caller_name[] = {"no token", "expired token", "revoked token", "analyst",
-                                    "municipality GM0599", "municipality GM0014+GM0034",
-                                    "rapporteur"};
+static const char *caller_name[] = {
+    "no token",  "expired token",       "revoked token",
+    "analyst",   "municipality GM0599", "municipality GM0014+GM0034",
+    "rapporteur"};
 
 static const char *caller_token(enum caller c)
 {
@@ -174,13 +174,16 @@ static char *write_body(const struct route *rt, const char *code, const char *pe
 {
     char *b = NULL;
     if (strstr(rt->pattern, "/networks/"))
-        b = strdup("{\"partners\":{\"veiligThuis\":\"committed\"},\"prevention\":{\"problemInsight\":"
-                   "\"done\"}}");
+        b = strdup(
+            "{\"partners\":{\"veiligThuis\":\"committed\"},\"prevention\":{\"problemInsight\":"
+            "\"done\"}}");
     else if (strstr(rt->pattern, "/funnels/"))
         b = strdup("{\"stages\":{\"signalled\":{\"total\":9},\"reported\":{\"total\":7}}}");
     else if (strstr(rt->pattern, "imports"))
-        CHECK(asprintf(&b, "[{\"municipality\":\"%s\",\"period\":\"%s\",\"stages\":{\"reported\":"
-                               "{\"total\":7}}}]", code, period) > 0);
+        CHECK(asprintf(&b,
+                       "[{\"municipality\":\"%s\",\"period\":\"%s\",\"stages\":{\"reported\":"
+                       "{\"total\":7}}}]",
+                       code, period) > 0);
     else
         b = strdup("{}");
     return b;
@@ -192,18 +195,19 @@ static void refusal_is_clean(struct http_response *r, const char *what)
     CHECK(http_is_problem(r), "%s: %ld is not problem+json: %.*s", what, r->status, BODY(r));
     const char *k;
     json_t *v;
-    json_object_foreach(r->json, k, v) {
+    json_object_foreach(r->json, k, v)
+    {
         CHECK(strcmp(k, "type") == 0 || strcmp(k, "title") == 0 || strcmp(k, "status") == 0 ||
-                      strcmp(k, "detail") == 0 || strcmp(k, "instance") == 0 ||
-                      strcmp(k, "requestId") == 0 || strcmp(k, "errors") == 0 ||
-                      strcmp(k, "import") == 0 /* an import's row counts, design §3.1 */,
-                  "%s: the %ld problem carries a member \"%s\": %.*s", what, r->status, k, BODY(r));
+                  strcmp(k, "detail") == 0 || strcmp(k, "instance") == 0 ||
+                  strcmp(k, "requestId") == 0 || strcmp(k, "errors") == 0 ||
+                  strcmp(k, "import") == 0 /* an import's row counts, design §3.1 */,
+              "%s: the %ld problem carries a member \"%s\": %.*s", what, r->status, k, BODY(r));
     }
     CHECK(strstr(r->body, "\"stages\"") == NULL && strstr(r->body, "\"total\"") == NULL &&
-                  strstr(r->body, "\"count\"") == NULL,
-              "%s: the refusal carries figures: %.*s", what, BODY(r));
+              strstr(r->body, "\"count\"") == NULL,
+          "%s: the refusal carries figures: %.*s", what, BODY(r));
     CHECK(http_header(r, "ETag") == NULL, "%s: a refusal with an ETag (%s)", what,
-              http_header(r, "ETag"));
+          http_header(r, "ETag"));
     const char *cc = http_header(r, "Cache-Control");
     CHECK(cc && strstr(cc, "no-store"), "%s: refusal without Cache-Control: no-store", what);
 }
@@ -212,14 +216,13 @@ static int cells, failures;
 static char report[16384];
 static size_t report_len;
 
-static void note(const char *method, const char *path, const char *who, const char *want,
-                 long got)
+static void note(const char *method, const char *path, const char *who, const char *want, long got)
 {
     failures++;
     if (report_len < sizeof report - 400)
-        report_len += (size_t)snprintf(report + report_len, sizeof report - report_len,
-                                       "  %s %s as %s: expected %s, got %ld\n", method, path, who,
-                                       want, got);
+        report_len +=
+            (size_t)snprintf(report + report_len, sizeof report - report_len,
+                             "  %s %s as %s: expected %s, got %ld\n", method, path, who, want, got);
 }
 
 /* One cell of the matrix: checks the answer against design §4 and records a failure. */
@@ -250,8 +253,8 @@ static void check_cell(const struct route *rt, enum caller c, const char *code, 
             want = "401";
         else {
             refusal_is_clean(r, path);
-            CHECK(http_header(r, "WWW-Authenticate"), "%s %s: 401 without WWW-Authenticate",
-                      mname, path);
+            CHECK(http_header(r, "WWW-Authenticate"), "%s %s: 401 without WWW-Authenticate", mname,
+                  path);
         }
     } else {
         bool allowed;
@@ -352,11 +355,8 @@ struct muni {
 
 /* VR14's municipalities (GM1942 does not submit). */
 static const struct muni vr14[] = {
-    {"GM0376", 3, 2, 1, 0, 1},
-    {"GM0402", 4, 3, 0, 1, 2},
-    {"GM0406", 12, 8, 4, 0, 2},
-    {"GM0417", 1, 0, 1, 0, 1},
-    {"GM1696", 2, 2, 0, 0, 0},
+    {"GM0376", 3, 2, 1, 0, 1}, {"GM0402", 4, 3, 0, 1, 2}, {"GM0406", 12, 8, 4, 0, 2},
+    {"GM0417", 1, 0, 1, 0, 1}, {"GM1696", 2, 2, 0, 0, 0},
 };
 enum { NMUNI = sizeof vr14 / sizeof vr14[0] };
 
@@ -377,7 +377,8 @@ static void load_secret(void)
     secret_len = n;
 }
 
-/* design §5.1: the first 4 bytes, big-endian, of HMAC-SHA256(secret, "code|period|stage|dim|cat|n"). */
+/* design §5.1: the first 4 bytes, big-endian, of HMAC-SHA256(secret,
+ * "code|period|stage|dim|cat|n"). */
 static uint32_t cell_key(const char *code, const char *stage, const char *dim, const char *cat,
                          int n)
 {
@@ -387,8 +388,8 @@ static uint32_t cell_key(const char *code, const char *stage, const char *dim, c
     snprintf(text, sizeof text, "%s|%s|%s|%s|%s|%d", code, SDC_PERIOD, stage, dim, cat, n);
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    cr_assert(HMAC(EVP_sha256(), secret, (int)secret_len, (unsigned char *)text, strlen(text), md,
-                   &len));
+    cr_assert(
+        HMAC(EVP_sha256(), secret, (int)secret_len, (unsigned char *)text, strlen(text), md, &len));
     return (uint32_t)md[0] << 24 | (uint32_t)md[1] << 16 | (uint32_t)md[2] << 8 | md[3];
 }
 
@@ -415,9 +416,9 @@ static void cell_sum(size_t from, size_t to, const char *stage, const char *cat,
         int v;
         const char *dim = cat ? "gender" : "total";
         if (strcmp(stage, "signalled") == 0)
-            v = !cat ? m->signalled
-                : strcmp(cat, "girl") == 0 ? m->girl
-                : strcmp(cat, "boy") == 0 ? m->boy
+            v = !cat                          ? m->signalled
+                : strcmp(cat, "girl") == 0    ? m->girl
+                : strcmp(cat, "boy") == 0     ? m->boy
                 : strcmp(cat, "unknown") == 0 ? m->unknown
                                               : 0;
         else
@@ -448,8 +449,8 @@ static void push_vr14(void)
                  "\"reported\":{\"total\":%d}}}",
                  m->signalled, gender, m->reported);
         snprintf(path, sizeof path, "/v1/municipalities/%s/funnels/%s", m->code, SDC_PERIOD);
-        struct http_response *r = req("PUT", path, tok("TOKEN_RAPPORTEUR"), "application/json",
-                                      body);
+        struct http_response *r =
+            req("PUT", path, tok("TOKEN_RAPPORTEUR"), "application/json", body);
         cr_assert(r->status == 201 || r->status == 200, "PUT %s: %ld %.*s", path, r->status,
                   BODY(r));
         http_response_free(r);
@@ -463,7 +464,8 @@ static int small_counts(json_t *j, const char **where)
     if (json_is_object(j)) {
         const char *k;
         json_t *v;
-        json_object_foreach(j, k, v) {
+        json_object_foreach(j, k, v)
+        {
             if ((strcmp(k, "count") == 0 || strcmp(k, "value") == 0) && json_is_number(v)) {
                 double x = json_number_value(v);
                 if (x >= 1 && x <= 4) {
@@ -477,8 +479,7 @@ static int small_counts(json_t *j, const char **where)
     } else if (json_is_array(j)) {
         size_t i;
         json_t *v;
-        json_array_foreach(j, i, v)
-            bad += small_counts(v, where);
+        json_array_foreach(j, i, v) bad += small_counts(v, where);
     }
     return bad;
 }
@@ -495,13 +496,11 @@ static int rates_below_rate_min(json_t *j)
             bad++;
         const char *k;
         json_t *v;
-        json_object_foreach(j, k, v)
-            bad += rates_below_rate_min(v);
+        json_object_foreach(j, k, v) bad += rates_below_rate_min(v);
     } else if (json_is_array(j)) {
         size_t i;
         json_t *v;
-        json_array_foreach(j, i, v)
-            bad += rates_below_rate_min(v);
+        json_array_foreach(j, i, v) bad += rates_below_rate_min(v);
     }
     return bad;
 }
@@ -510,8 +509,10 @@ static json_t *row_for(json_t *doc, const char *region)
 {
     size_t i;
     json_t *row;
-    json_array_foreach(json_object_get(doc, "rows"), i, row) {
-        const char *code = json_string_value(json_object_get(json_object_get(row, "region"), "code"));
+    json_array_foreach(json_object_get(doc, "rows"), i, row)
+    {
+        const char *code =
+            json_string_value(json_object_get(json_object_get(row, "region"), "code"));
         if (code && strcmp(code, region) == 0)
             return row;
     }
@@ -525,7 +526,7 @@ static long count_in(json_t *row, const char *stage, const char *cat)
         s = json_object_get(json_object_get(s, "breakdown"), cat);
     json_t *c = json_object_get(s, "count");
     CHECK(json_is_integer(c), "no integer count for %s/%s in %s", stage, cat ? cat : "total",
-              json_dumps(row, JSON_COMPACT));
+          json_dumps(row, JSON_COMPACT));
     return (long)json_integer_value(c);
 }
 
@@ -544,8 +545,7 @@ static int compare_row(json_t *row, size_t from, size_t to, bool raw, const char
             long want = raw ? n : published(n, k);
             long got = count_in(row, stage, cats[c]);
             CHECK(got == want, "%s, %s %s/%s: expected %s %ld (raw %ld), got %ld", who, region,
-                         stage, cats[c] ? cats[c] : "total", raw ? "raw" : "published", want, n,
-                         got);
+                  stage, cats[c] ? cats[c] : "total", raw ? "raw" : "published", want, n, got);
             if (!raw && want != n)
                 (*differing)++;
             cells_checked++;
@@ -577,8 +577,8 @@ static int csv_counts_ok(const char *csv, bool protected, const char *who)
             if (p == len || line[p] == ',') {
                 if (field == col && protected) {
                     long v = (f < line + p) ? strtol(f, NULL, 10) : 0;
-                    CHECK(!(v >= 1 && v <= 4), "%s: CSV count %ld in 1..4: %.*s", who, v,
-                              (int)len, line);
+                    CHECK(!(v >= 1 && v <= 4), "%s: CSV count %ld in 1..4: %.*s", who, v, (int)len,
+                          line);
                 }
                 field++;
                 f = line + p + 1;
@@ -597,11 +597,19 @@ static void headers_clean(struct http_response *r, const char *who)
 {
     const char *cc = http_header(r, "Cache-Control");
     CHECK(cc && strstr(cc, "no-store"), "%s: an aggregate without Cache-Control: no-store (%s)",
-              who, cc ? cc : "none");
-    static const char *const allowed[] = {"API-Version", "X-Request-Id", "Strict-Transport-Security",
-                                          "X-Content-Type-Options", "Content-Type", "Cache-Control",
-                                          "Date", "Content-Length", "Content-Disposition",
-                                          "Connection", "Vary", NULL};
+          who, cc ? cc : "none");
+    static const char *const allowed[] = {"API-Version",
+                                          "X-Request-Id",
+                                          "Strict-Transport-Security",
+                                          "X-Content-Type-Options",
+                                          "Content-Type",
+                                          "Cache-Control",
+                                          "Date",
+                                          "Content-Length",
+                                          "Content-Disposition",
+                                          "Connection",
+                                          "Vary",
+                                          NULL};
     for (const char *line = strchr(r->headers, '\n'); line && line[1];) {
         line++;
         const char *colon = strchr(line, ':');
@@ -612,7 +620,7 @@ static void headers_clean(struct http_response *r, const char *who)
         for (const char *const *a = allowed; *a; a++)
             ok |= strlen(*a) == (size_t)(colon - line) && strncasecmp(line, *a, colon - line) == 0;
         CHECK(ok, "%s: unexpected header on an aggregate answer: %.*s", who,
-                  (int)(end ? end - line : 80), line);
+              (int)(end ? end - line : 80), line);
         line = end;
     }
 }
@@ -635,7 +643,8 @@ Test(authz, nothing_raw_reaches_protected_callers, .timeout = 120)
              SDC_PERIOD);
     snprintf(munis_path, sizeof munis_path,
              "/v1/funnels?period=%s&regionSet=municipality&region=GM0376,GM0402,GM0406,GM0417,"
-             "GM1696&breakdown=gender", SDC_PERIOD);
+             "GM1696&breakdown=gender",
+             SDC_PERIOD);
     snprintf(csv_path, sizeof csv_path, "%s&format=csv", region_path);
 
     /* The rapporteur reads raw (and so fills the raw cache first). */
@@ -644,24 +653,29 @@ Test(authz, nothing_raw_reaches_protected_callers, .timeout = 120)
     int differing = 0;
     json_t *row = row_for(raw->json, "VR14");
     cr_assert(row, "rapporteur: no VR14 row");
-    cr_assert(json_is_false(json_object_get(row, "protected")), "the rapporteur's row is protected");
+    cr_assert(json_is_false(json_object_get(row, "protected")),
+              "the rapporteur's row is protected");
     compare_row(row, 0, NMUNI, true, "rapporteur", "VR14", &differing);
     struct http_response *raw_csv = req("GET", csv_path, tok("TOKEN_RAPPORTEUR"), NULL, NULL);
     cr_assert_eq(raw_csv->status, 200);
 
     int checked = 0, csv_lines = 0;
     double miss_ms = 0, hit_ms = 0;
-    struct { const char *who, *key; } callers[] = {{"analyst", "TOKEN_ANALYST"},
-                                                   {"GM0599 (foreign)", "TOKEN_GM0599"},
-                                                   {"GM0014+GM0034 (foreign)", "TOKEN_MULTI"}};
+    struct {
+        const char *who, *key;
+    } callers[] = {{"analyst", "TOKEN_ANALYST"},
+                   {"GM0599 (foreign)", "TOKEN_GM0599"},
+                   {"GM0014+GM0034 (foreign)", "TOKEN_MULTI"}};
     for (size_t c = 0; c < sizeof callers / sizeof *callers; c++) {
         const char *who = callers[c].who, *t = tok(callers[c].key);
         double ms1, ms2;
         struct http_response *a1 = timed_get(region_path, t, &ms1);
         cr_assert_eq(a1->status, 200, "%s: %ld %.*s", who, a1->status, BODY(a1));
         const char *where = NULL;
-        cr_assert_eq(small_counts(a1->json, &where), 0, "%s: a count in 1..4 reached a protected "
-                                                        "caller: %.*s", who, BODY(a1));
+        cr_assert_eq(small_counts(a1->json, &where), 0,
+                     "%s: a count in 1..4 reached a protected "
+                     "caller: %.*s",
+                     who, BODY(a1));
         cr_assert_eq(rates_below_rate_min(a1->json), 0, "%s: a rate from a count below rateMin",
                      who);
         row = row_for(a1->json, "VR14");
@@ -719,8 +733,8 @@ Test(authz, nothing_raw_reaches_protected_callers, .timeout = 120)
                  SDC_PERIOD);
         struct http_response *cr = req("GET", cmp, t, NULL, NULL);
         cr_assert_eq(cr->status, 200, "%s comparisons: %ld %.*s", who, cr->status, BODY(cr));
-        cr_assert_eq(small_counts(cr->json, &where), 0, "%s: a comparison value in 1..4: %.*s",
-                     who, BODY(cr));
+        cr_assert_eq(small_counts(cr->json, &where), 0, "%s: a comparison value in 1..4: %.*s", who,
+                     BODY(cr));
         http_response_free(cr);
 
         /* The raw singular resources and their history stay closed, and say nothing. */
@@ -776,7 +790,8 @@ Test(authz, a_municipality_sees_only_its_own_raw, .timeout = 60)
     /* A token holding GM0376 does not exist in the fixture; GM0599 holds GM0599, which is not in
      * VR14: its regionSet=municipality view of GM0599 itself is unprotected, VR14's protected. */
     char path[200];
-    snprintf(path, sizeof path, "/v1/funnels?period=%s&regionSet=municipality&region=GM0599,GM0376"
+    snprintf(path, sizeof path,
+             "/v1/funnels?period=%s&regionSet=municipality&region=GM0599,GM0376"
              "&breakdown=gender",
              SDC_PERIOD);
     struct http_response *r = req("GET", path, tok("TOKEN_GM0599"), NULL, NULL);

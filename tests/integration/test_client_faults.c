@@ -67,7 +67,8 @@ Test(client_faults, an_import_survives_a_frozen_daemon_and_lands_once, .timeout 
     cr_assert_eq(r->status, 200);
     http_response_free(r);
 
-    cr_assert_eq(kill(itest_daemon_pid(), SIGSTOP), 0, "cannot stop the daemon: %s", strerror(errno));
+    cr_assert_eq(kill(itest_daemon_pid(), SIGSTOP), 0, "cannot stop the daemon: %s",
+                 strerror(errno));
     pid_t pid = fork();
     cr_assert(pid >= 0);
     if (pid == 0) {

@@ -32,7 +32,6 @@ struct outcome {
 
 static bool in_submit; /* set around db_pool_query: a callback must never see it */
 
-
 static const char *test_db(void)
 {
     const char *db = getenv("TRECHTER_TEST_DB");

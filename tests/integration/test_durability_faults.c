@@ -4,8 +4,8 @@
  *
  * Four client threads (libcurl, keep-alive) PUT funnels at full speed, each for (municipality,
  * period) keys of its own, every body new for its key. Each thread remembers every PUT that got a
- * 2xx with the revision it was answered; on a connection error or a 5xx it retries the identical PUT
- * until it gets a 2xx. Mid-load:
+ * 2xx with the revision it was answered; on a connection error or a 5xx it retries the identical
+ * PUT until it gets a 2xx. Mid-load:
  *   - kill_daemon_mid_load: SIGKILL the daemon, start it again with TRECHTER_DAEMON_CMD (and write
  *     the new pid into the env file, so later fault tests and env-down find it);
  *   - restart_postgres_mid_load: `scripts/pg-cluster stop` (pg_ctl -m fast), then start: the daemon
@@ -33,7 +33,6 @@
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
-
 
 /* ---- PostgreSQL and daemon control (conventions of test_faults.c) --------------------------- */
 
@@ -217,8 +216,7 @@ static void *client(void *arg)
                                  "%s seq %d: a first attempt with a new body answered unchanged",
                                  url, seq);
                 } else if (!w->error[0]) {
-                    snprintf(w->error, sizeof w->error, "%s: 2xx without an integer revision",
-                             url);
+                    snprintf(w->error, sizeof w->error, "%s: 2xx without an integer revision", url);
                 }
                 w->acked++;
                 key->pending_seq = 0;
@@ -232,7 +230,8 @@ static void *client(void *arg)
             else if (st >= 500)
                 w->status_5xx++;
             else if (!w->error[0])
-                snprintf(w->error, sizeof w->error, "%s seq %d: unexpected status %ld", url, seq, st);
+                snprintf(w->error, sizeof w->error, "%s seq %d: unexpected status %ld", url, seq,
+                         st);
             if (st != 0 && st < 500) /* a 4xx is a bug in the test or the daemon: do not loop */
                 break;
             w->retries++;
@@ -267,12 +266,12 @@ static void continue_sequences(struct load *L, PGconn *db)
 {
     for (size_t i = 0; i < THREADS * KEYS_PER_THREAD; i++) {
         const char *params[] = {L->keys[i].code, L->keys[i].period};
-        PGresult *res = PQexecParams(
-            db,
-            "SELECT coalesce(max((r.content->'stages'->'reported'->>'total')::int), 0)"
-            "  FROM revisions r JOIN submissions s ON s.id = r.submission_id"
-            " WHERE s.kind = 'funnel' AND s.municipality_code = $1 AND s.period = $2",
-            2, NULL, params, NULL, NULL, 0);
+        PGresult *res =
+            PQexecParams(db,
+                         "SELECT coalesce(max((r.content->'stages'->'reported'->>'total')::int), 0)"
+                         "  FROM revisions r JOIN submissions s ON s.id = r.submission_id"
+                         " WHERE s.kind = 'funnel' AND s.municipality_code = $1 AND s.period = $2",
+                         2, NULL, params, NULL, NULL, 0);
         cr_assert_eq(PQresultStatus(res), PGRES_TUPLES_OK, "%s", PQerrorMessage(db));
         L->keys[i].next_seq = atoi(PQgetvalue(res, 0, 0)) + 1000;
         L->keys[i].first_seq = L->keys[i].next_seq + 1;
@@ -426,26 +425,28 @@ static void verify(struct load *L, struct worker *w, const char *period, struct 
 
     /* 4. No half-written revision: each revision's funnel_cells are exactly its content's cells
      * (totals and the non-zero breakdown cells at least). */
-    res = q(db,
-            "WITH mine AS (SELECT r.* FROM revisions r JOIN submissions s ON s.id = r.submission_id"
-            "               WHERE s.kind = 'funnel' AND s.period = $1 AND NOT r.tombstone),"
-            " expected AS ("
-            "   SELECT m.submission_id, m.revision, st.key AS stage, 'total' AS dimension,"
-            "          '' AS category, (st.value->>'total')::int AS count"
-            "     FROM mine m, jsonb_each(m.content->'stages') st"
-            "   UNION ALL"
-            "   SELECT m.submission_id, m.revision, st.key, d.key, c.key, (c.value #>> '{}')::int"
-            "     FROM mine m, jsonb_each(m.content->'stages') st,"
-            "          jsonb_each(coalesce(st.value->'breakdowns', '{}')) d, jsonb_each(d.value) c),"
-            " stored AS (SELECT f.submission_id, f.revision, f.stage, f.dimension, f.category,"
-            "                   f.count FROM funnel_cells f JOIN mine m USING (submission_id, revision))"
-            " SELECT (SELECT count(*) FROM mine),"
-            "        (SELECT count(*) FROM (SELECT * FROM expected WHERE count > 0 OR"
-            "                dimension = 'total' EXCEPT SELECT * FROM stored) x),"
-            "        (SELECT count(*) FROM (SELECT * FROM stored EXCEPT SELECT * FROM expected) y),"
-            "        (SELECT count(*) FROM mine m WHERE NOT EXISTS (SELECT 1 FROM funnel_cells f"
-            "          WHERE f.submission_id = m.submission_id AND f.revision = m.revision))",
-            1, pp);
+    res =
+        q(db,
+          "WITH mine AS (SELECT r.* FROM revisions r JOIN submissions s ON s.id = r.submission_id"
+          "               WHERE s.kind = 'funnel' AND s.period = $1 AND NOT r.tombstone),"
+          " expected AS ("
+          "   SELECT m.submission_id, m.revision, st.key AS stage, 'total' AS dimension,"
+          "          '' AS category, (st.value->>'total')::int AS count"
+          "     FROM mine m, jsonb_each(m.content->'stages') st"
+          "   UNION ALL"
+          "   SELECT m.submission_id, m.revision, st.key, d.key, c.key, (c.value #>> '{}')::int"
+          "     FROM mine m, jsonb_each(m.content->'stages') st,"
+          "          jsonb_each(coalesce(st.value->'breakdowns', '{}')) d, jsonb_each(d.value) c),"
+          " stored AS (SELECT f.submission_id, f.revision, f.stage, f.dimension, f.category,"
+          "                   f.count FROM funnel_cells f JOIN mine m USING (submission_id, "
+          "revision))"
+          " SELECT (SELECT count(*) FROM mine),"
+          "        (SELECT count(*) FROM (SELECT * FROM expected WHERE count > 0 OR"
+          "                dimension = 'total' EXCEPT SELECT * FROM stored) x),"
+          "        (SELECT count(*) FROM (SELECT * FROM stored EXCEPT SELECT * FROM expected) y),"
+          "        (SELECT count(*) FROM mine m WHERE NOT EXISTS (SELECT 1 FROM funnel_cells f"
+          "          WHERE f.submission_id = m.submission_id AND f.revision = m.revision))",
+          1, pp);
     int nrev = atoi(PQgetvalue(res, 0, 0));
     cr_assert(nrev > 0, "no revisions for %s", period);
     cr_assert_str_eq(PQgetvalue(res, 0, 1), "0", "%s cells of stored revisions are missing",

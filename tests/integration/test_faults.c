@@ -11,13 +11,13 @@
 #include <time.h>
 #include <unistd.h>
 
-
 static int pg(const char *action)
 {
     char cmd[2048];
     if (strcmp(action, "start") == 0)
-        snprintf(cmd, sizeof cmd, "'%s' start '%s' '%s' --fast >/dev/null", itest_env("TRECHTER_PGCLUSTER"),
-                 itest_env("TRECHTER_PGDIR"), itest_env("TRECHTER_PGPORT"));
+        snprintf(cmd, sizeof cmd, "'%s' start '%s' '%s' --fast >/dev/null",
+                 itest_env("TRECHTER_PGCLUSTER"), itest_env("TRECHTER_PGDIR"),
+                 itest_env("TRECHTER_PGPORT"));
     else
         snprintf(cmd, sizeof cmd, "'%s' stop '%s'", itest_env("TRECHTER_PGCLUSTER"),
                  itest_env("TRECHTER_PGDIR"));
@@ -54,8 +54,8 @@ static struct http_response *wait_for(const char *path, long status, double limi
 
 static void expect_503(struct http_response *r, const char *what)
 {
-    cr_assert_eq(r->status, 503, "%s with PostgreSQL down: expected 503, got %ld: %.300s", what, r->status,
-                 r->body);
+    cr_assert_eq(r->status, 503, "%s with PostgreSQL down: expected 503, got %ld: %.300s", what,
+                 r->status, r->body);
     cr_assert(http_is_problem(r), "%s: 503 is not a problem+json: %.300s", what, r->body);
     const char *ra = http_header(r, "Retry-After");
     cr_assert(ra && atoi(ra) >= 1, "%s: 503 without a Retry-After of at least 1 s (%s)", what,
@@ -120,9 +120,10 @@ Test(faults, database_down_and_back, .timeout = 90, .fini = restore_pg)
     cr_assert_eq(r->status, 200, "/readyz not 200 within 10 s of PostgreSQL's return: %ld %.300s",
                  r->status, r->body);
     http_response_free(r);
-    r = wait_for("/v1/municipalities", 200, 10 - (itest_now_s() - t0) > 1 ? 10 - (itest_now_s() - t0) : 1);
-    cr_assert_eq(r->status, 200, "/v1/municipalities not 200 within 10 s of PostgreSQL's return: %ld",
-                 r->status);
+    r = wait_for("/v1/municipalities", 200,
+                 10 - (itest_now_s() - t0) > 1 ? 10 - (itest_now_s() - t0) : 1);
+    cr_assert_eq(r->status, 200,
+                 "/v1/municipalities not 200 within 10 s of PostgreSQL's return: %ld", r->status);
     cr_assert_eq(json_array_size(json_object_get(r->json, "municipalities")), 342);
     http_response_free(r);
     r = http_get("/v1/me", getenv("TOKEN_GM0599"));
@@ -136,14 +137,17 @@ Test(faults, database_bounces_twice, .timeout = 90, .fini = restore_pg)
     for (int round = 1; round <= 2; round++) {
         cr_assert_eq(pg("stop"), 0, "round %d: could not stop PostgreSQL", round);
         struct http_response *r = wait_for("/readyz", 503, 10);
-        cr_assert_eq(r->status, 503, "round %d: /readyz with PostgreSQL down: %ld", round, r->status);
+        cr_assert_eq(r->status, 503, "round %d: /readyz with PostgreSQL down: %ld", round,
+                     r->status);
         http_response_free(r);
         cr_assert_eq(pg("start"), 0, "round %d: could not start PostgreSQL", round);
         r = wait_for("/readyz", 200, 10);
-        cr_assert_eq(r->status, 200, "round %d: /readyz not back within 10 s: %ld", round, r->status);
+        cr_assert_eq(r->status, 200, "round %d: /readyz not back within 10 s: %ld", round,
+                     r->status);
         http_response_free(r);
         r = wait_for("/v1/municipalities", 200, 5);
-        cr_assert_eq(r->status, 200, "round %d: /v1/municipalities not back: %ld", round, r->status);
+        cr_assert_eq(r->status, 200, "round %d: /v1/municipalities not back: %ld", round,
+                     r->status);
         http_response_free(r);
     }
     daemon_alive();

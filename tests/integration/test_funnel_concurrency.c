@@ -32,8 +32,8 @@ static void *write_one(void *arg)
     struct writer *w = arg;
     pthread_barrier_wait(w->start);
     for (int attempt = 0;; attempt++) {
-        struct http_response *r = http_do("PUT", w->path, w->token, "application/json", w->body,
-                                          strlen(w->body), NULL);
+        struct http_response *r =
+            http_do("PUT", w->path, w->token, "application/json", w->body, strlen(w->body), NULL);
         if (r->status == 429 && attempt < 20) {
             w->retried_429++;
             http_response_free(r);
@@ -84,9 +84,10 @@ Test(concurrency, different_bodies_get_consecutive_revisions, .timeout = 60)
     int created = 0, seen[WRITERS + 1] = {0}, retries = 0;
     for (int i = 0; i < WRITERS; i++) {
         retries += w[i].retried_429;
-        cr_assert(w[i].status == 200 || w[i].status == 201, "writer %d: HTTP %ld: %s", i, w[i].status,
+        cr_assert(w[i].status == 200 || w[i].status == 201, "writer %d: HTTP %ld: %s", i,
+                  w[i].status, w[i].text);
+        cr_assert(!w[i].unchanged, "writer %d: a different body answered unchanged: %s", i,
                   w[i].text);
-        cr_assert(!w[i].unchanged, "writer %d: a different body answered unchanged: %s", i, w[i].text);
         cr_assert(w[i].revision >= 1 && w[i].revision <= WRITERS, "writer %d: revision %lld", i,
                   w[i].revision);
         cr_assert(!seen[w[i].revision], "revision %lld answered twice", w[i].revision);
@@ -104,11 +105,12 @@ Test(concurrency, different_bodies_get_consecutive_revisions, .timeout = 60)
     if (retries)
         cr_log_warn("%d requests were rate-limited (429) and retried", retries);
 
-    struct http_response *r = http_get("/v1/municipalities/GM0171/funnels/2020-Q1/revisions",
-                                       getenv("TOKEN_RAPPORTEUR"));
+    struct http_response *r =
+        http_get("/v1/municipalities/GM0171/funnels/2020-Q1/revisions", getenv("TOKEN_RAPPORTEUR"));
     cr_assert_eq(r->status, 200, "revisions: HTTP %ld %.*s", r->status, BODY(r));
     json_t *list = json_object_get(r->json, "revisions");
-    cr_assert_eq(json_array_size(list), WRITERS, "revisions lists %zu entries", json_array_size(list));
+    cr_assert_eq(json_array_size(list), WRITERS, "revisions lists %zu entries",
+                 json_array_size(list));
     for (size_t i = 0; i < WRITERS; i++) {
         json_t *rev = json_object_get(json_array_get(list, i), "revision");
         cr_assert(json_is_integer(rev) && json_integer_value(rev) == (json_int_t)i + 1,
@@ -127,7 +129,8 @@ Test(concurrency, different_bodies_get_consecutive_revisions, .timeout = 60)
     for (int i = 0; i < WRITERS; i++)
         if (w[i].revision == WRITERS)
             found = total == 1000 + i;
-    cr_assert(found, "the current figures (reported %lld) are not those of revision %d", total, WRITERS);
+    cr_assert(found, "the current figures (reported %lld) are not those of revision %d", total,
+              WRITERS);
     http_response_free(r);
 
     /* One audit event per write; the cells of every revision stored once. */
@@ -138,15 +141,19 @@ Test(concurrency, different_bodies_get_consecutive_revisions, .timeout = 60)
     cr_assert_eq(PQresultStatus(res), PGRES_TUPLES_OK, "%s", PQerrorMessage(db));
     cr_assert_eq(atoi(PQgetvalue(res, 0, 0)), WRITERS, "audit events: %s", PQgetvalue(res, 0, 0));
     PQclear(res);
-    res = PQexec(db, "SELECT count(*), count(DISTINCT c.revision) FROM funnel_cells c JOIN submissions s "
-                     "ON s.id = c.submission_id WHERE s.municipality_code = 'GM0171' AND s.period = "
-                     "'2020-Q1' AND c.dimension = 'total'");
+    res = PQexec(
+        db, "SELECT count(*), count(DISTINCT c.revision) FROM funnel_cells c JOIN submissions s "
+            "ON s.id = c.submission_id WHERE s.municipality_code = 'GM0171' AND s.period = "
+            "'2020-Q1' AND c.dimension = 'total'");
     cr_assert_eq(PQresultStatus(res), PGRES_TUPLES_OK, "%s", PQerrorMessage(db));
-    cr_assert_eq(atoi(PQgetvalue(res, 0, 0)), 2 * WRITERS, "stage totals stored: %s", PQgetvalue(res, 0, 0));
-    cr_assert_eq(atoi(PQgetvalue(res, 0, 1)), WRITERS, "revisions with cells: %s", PQgetvalue(res, 0, 1));
+    cr_assert_eq(atoi(PQgetvalue(res, 0, 0)), 2 * WRITERS, "stage totals stored: %s",
+                 PQgetvalue(res, 0, 0));
+    cr_assert_eq(atoi(PQgetvalue(res, 0, 1)), WRITERS, "revisions with cells: %s",
+                 PQgetvalue(res, 0, 1));
     PQclear(res);
-    res = PQexec(db, "SELECT count(*) FROM current_funnel_cells WHERE municipality_code = 'GM0171' AND "
-                     "period = '2020-Q1' AND dimension = 'total'");
+    res = PQexec(db,
+                 "SELECT count(*) FROM current_funnel_cells WHERE municipality_code = 'GM0171' AND "
+                 "period = '2020-Q1' AND dimension = 'total'");
     cr_assert_eq(atoi(PQgetvalue(res, 0, 0)), 2, "current cells: %s", PQgetvalue(res, 0, 0));
     PQclear(res);
     PQfinish(db);
@@ -161,8 +168,8 @@ Test(concurrency, same_body_creates_once, .timeout = 60)
     run_writers(w, path, 1);
     int created = 0, unchanged = 0;
     for (int i = 0; i < WRITERS; i++) {
-        cr_assert(w[i].status == 200 || w[i].status == 201, "writer %d: HTTP %ld: %s", i, w[i].status,
-                  w[i].text);
+        cr_assert(w[i].status == 200 || w[i].status == 201, "writer %d: HTTP %ld: %s", i,
+                  w[i].status, w[i].text);
         cr_assert_eq(w[i].revision, 1, "writer %d: revision %lld: %s", i, w[i].revision, w[i].text);
         if (w[i].status == 201)
             created++;
@@ -171,9 +178,10 @@ Test(concurrency, same_body_creates_once, .timeout = 60)
     }
     cr_assert_eq(created, 1, "%d writers got 201", created);
     cr_assert_eq(unchanged, WRITERS - 1, "%d of the other writers got unchanged:true", unchanged);
-    struct http_response *r = http_get("/v1/municipalities/GM0173/funnels/2020-Q1/revisions",
-                                       getenv("TOKEN_RAPPORTEUR"));
+    struct http_response *r =
+        http_get("/v1/municipalities/GM0173/funnels/2020-Q1/revisions", getenv("TOKEN_RAPPORTEUR"));
     cr_assert_eq(r->status, 200);
-    cr_assert_eq(json_array_size(json_object_get(r->json, "revisions")), 1, "revisions: %.*s", BODY(r));
+    cr_assert_eq(json_array_size(json_object_get(r->json, "revisions")), 1, "revisions: %.*s",
+                 BODY(r));
     http_response_free(r);
 }

@@ -26,7 +26,8 @@ static const char *token(const char *key)
 {
     const char *t = getenv(key);
     cr_assert(t != NULL && *t != '\0',
-              "%s is empty: tests/harness/env-up could not create this token (see its output)", key);
+              "%s is empty: tests/harness/env-up could not create this token (see its output)",
+              key);
     return t;
 }
 
@@ -49,7 +50,8 @@ static struct http_response *req(const char *method, const char *path, const cha
 static char *funnel_path(const char *code, const char *period, const char *suffix)
 {
     char *p = NULL;
-    cr_assert(asprintf(&p, "/v1/municipalities/%s/funnels/%s%s", code, period, suffix ? suffix : "") > 0);
+    cr_assert(
+        asprintf(&p, "/v1/municipalities/%s/funnels/%s%s", code, period, suffix ? suffix : "") > 0);
     return p;
 }
 
@@ -74,17 +76,17 @@ static struct http_response *get_funnel(const char *tok, const char *code, const
 
 static void expect_status(struct http_response *r, long status, const char *what)
 {
-    cr_assert_eq(r->status, status, "%s: expected HTTP %ld, got %ld (curl code %d); body: %.*s", what,
-                 status, r->status, r->curl_code, BODY(r));
+    cr_assert_eq(r->status, status, "%s: expected HTTP %ld, got %ld (curl code %d); body: %.*s",
+                 what, status, r->status, r->curl_code, BODY(r));
     cr_assert(http_header(r, "X-Request-Id") != NULL, "%s: no X-Request-Id", what);
 }
 
 static void expect_problem(struct http_response *r, long status, const char *what)
 {
     expect_status(r, status, what);
-    cr_assert(http_is_problem(r), "%s: expected a problem+json %ld; Content-Type %s, body %.*s", what,
-              status, http_header(r, "Content-Type") ? http_header(r, "Content-Type") : "(none)",
-              BODY(r));
+    cr_assert(http_is_problem(r), "%s: expected a problem+json %ld; Content-Type %s, body %.*s",
+              what, status,
+              http_header(r, "Content-Type") ? http_header(r, "Content-Type") : "(none)", BODY(r));
 }
 
 static const char *str_of(json_t *obj, const char *key)
@@ -147,7 +149,8 @@ static void expect_document(struct http_response *r, const char *code, const cha
     cr_assert(json_is_object(d), "%s: body is not a JSON object: %.*s", what, BODY(r));
     cr_assert_str_eq(str_of(d, "municipality") ? str_of(d, "municipality") : "(none)", code,
                      "%s: municipality", what);
-    cr_assert_str_eq(str_of(d, "period") ? str_of(d, "period") : "(none)", period, "%s: period", what);
+    cr_assert_str_eq(str_of(d, "period") ? str_of(d, "period") : "(none)", period, "%s: period",
+                     what);
     cr_assert_eq(int_of(d, "revision"), revision, "%s: revision %lld, expected %d; %.*s", what,
                  int_of(d, "revision"), revision, BODY(r));
     const char *at = str_of(d, "submittedAt");
@@ -171,7 +174,8 @@ static json_t *find_error(json_t *problem, const char *in, const char *where, co
     json_t *errors = json_object_get(problem, "errors");
     size_t i;
     json_t *e;
-    json_array_foreach(errors, i, e) {
+    json_array_foreach(errors, i, e)
+    {
         const char *ein = str_of(e, "in"), *ecode = str_of(e, "code");
         const char *ewhere = str_of(e, strcmp(in, "body") == 0 ? "pointer" : "name");
         if (ein && ecode && strcmp(ein, in) == 0 && (code == NULL || strcmp(ecode, code) == 0) &&
@@ -223,7 +227,8 @@ static int has_warning(json_t *warnings, const char *code, const char *pointer)
 {
     size_t i;
     json_t *w;
-    json_array_foreach(warnings, i, w) {
+    json_array_foreach(warnings, i, w)
+    {
         if (str_of(w, "code") && strcmp(str_of(w, "code"), code) == 0 && str_of(w, "pointer") &&
             strcmp(str_of(w, "pointer"), pointer) == 0 && str_of(w, "detail"))
             return 1;
@@ -269,17 +274,20 @@ Test(funnels, create_201_etag_and_echo, .timeout = 60)
     expect_status(r, 201, "first PUT");
     expect_document(r, "GM0037", "2024-Q1", 1, "itest rapporteur", "first PUT");
     const char *ct = http_header(r, "Content-Type");
-    cr_assert(ct && strncmp(ct, "application/json", 16) == 0, "Content-Type %s", ct ? ct : "(none)");
-    cr_assert_eq(stage_count(r->json), 2, "echo has %zu stages: %.*s", stage_count(r->json), BODY(r));
+    cr_assert(ct && strncmp(ct, "application/json", 16) == 0, "Content-Type %s",
+              ct ? ct : "(none)");
+    cr_assert_eq(stage_count(r->json), 2, "echo has %zu stages: %.*s", stage_count(r->json),
+                 BODY(r));
     cr_assert_eq(stage_total(r->json, "signalled"), 41);
     cr_assert_eq(stage_total(r->json, "reported"), 30);
     cr_assert_eq(cat_count(r->json, "signalled", "gender", "girl"), 27);
     cr_assert_eq(cat_count(r->json, "signalled", "gender", "boy"), 13);
     cr_assert_eq(cat_count(r->json, "signalled", "gender", "other"), 0);
     cr_assert_eq(cat_count(r->json, "signalled", "gender", "unknown"), 1);
-    cr_assert(json_array_size(json_object_get(r->json, "warnings")) == 0, "unexpected warnings: %.*s",
-              BODY(r));
-    cr_assert(!json_is_true(json_object_get(r->json, "unchanged")), "a new resource is not unchanged");
+    cr_assert(json_array_size(json_object_get(r->json, "warnings")) == 0,
+              "unexpected warnings: %.*s", BODY(r));
+    cr_assert(!json_is_true(json_object_get(r->json, "unchanged")),
+              "a new resource is not unchanged");
     http_response_free(r);
 
     r = get_funnel(RAPPORTEUR, "GM0037", "2024-Q1", NULL);
@@ -301,14 +309,15 @@ Test(funnels, same_content_is_unchanged, .timeout = 60)
 
     r = put_funnel(RAPPORTEUR, "GM0047", "2024-Q1", NULL, BODY_A, NULL);
     expect_status(r, 200, "identical PUT");
-    cr_assert(json_is_true(json_object_get(r->json, "unchanged")), "identical PUT: no unchanged:true: %.*s",
-              BODY(r));
+    cr_assert(json_is_true(json_object_get(r->json, "unchanged")),
+              "identical PUT: no unchanged:true: %.*s", BODY(r));
     expect_document(r, "GM0047", "2024-Q1", 1, NULL, "identical PUT");
     http_response_free(r);
 
     /* The same content: keys reordered, other whitespace, zero categories written out. */
     static const char same[] =
-        "{\n  \"stages\":{\"reported\":{\"total\":30},\n\t\"signalled\":{\"breakdowns\":{\"gender\":"
+        "{\n  "
+        "\"stages\":{\"reported\":{\"total\":30},\n\t\"signalled\":{\"breakdowns\":{\"gender\":"
         "{\"unknown\":1,\"other\":0,\"boy\":13,\"girl\":27}},\"total\":41}}\n}\n";
     r = put_funnel(RAPPORTEUR, "GM0047", "2024-Q1", NULL, same, NULL);
     expect_status(r, 200, "reordered PUT");
@@ -318,7 +327,8 @@ Test(funnels, same_content_is_unchanged, .timeout = 60)
     http_response_free(r);
 
     json_t *list = revisions_of(RAPPORTEUR, "GM0047", "2024-Q1", 200);
-    cr_assert_eq(json_array_size(list), 1, "unchanged PUTs made revisions: %zu", json_array_size(list));
+    cr_assert_eq(json_array_size(list), 1, "unchanged PUTs made revisions: %zu",
+                 json_array_size(list));
     json_decref(list);
 }
 
@@ -336,14 +346,15 @@ Test(funnels, new_revision_snapshot_and_history, .timeout = 60)
     expect_document(r, "GM0050", "2024-Q1", 2, "itest rapporteur", "changed PUT");
     cr_assert(!json_is_true(json_object_get(r->json, "unchanged")), "changed PUT says unchanged");
     cr_assert_eq(stage_total(r->json, "signalled"), 42);
-    cr_assert_eq(stage_total(r->json, "reported"), -1, "snapshot: reported still present: %.*s", BODY(r));
+    cr_assert_eq(stage_total(r->json, "reported"), -1, "snapshot: reported still present: %.*s",
+                 BODY(r));
     http_response_free(r);
 
     r = get_funnel(RAPPORTEUR, "GM0050", "2024-Q1", NULL);
     expect_status(r, 200, "GET current");
     expect_document(r, "GM0050", "2024-Q1", 2, "itest rapporteur", "GET current");
-    cr_assert_eq(stage_count(r->json), 1, "current revision has %zu stages: %.*s", stage_count(r->json),
-                 BODY(r));
+    cr_assert_eq(stage_count(r->json), 1, "current revision has %zu stages: %.*s",
+                 stage_count(r->json), BODY(r));
     cr_assert_eq(stage_total(r->json, "reported"), -1, "snapshot: reported still in GET");
     cr_assert_eq(cat_count(r->json, "signalled", "gender", "girl"), -1,
                  "snapshot: signalled's gender breakdown survived");
@@ -543,10 +554,12 @@ Test(validation, every_code_with_its_pointer, .timeout = 60)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char what[512];
         snprintf(what, sizeof what, "case %zu, body %s", i, cases[i].body);
-        struct http_response *r = put_funnel(RAPPORTEUR, "GM0072", "2024-Q1", NULL, cases[i].body, NULL);
+        struct http_response *r =
+            put_funnel(RAPPORTEUR, "GM0072", "2024-Q1", NULL, cases[i].body, NULL);
         if (cases[i].code == NULL) {
             expect_problem(r, 400, what);
-            cr_assert(json_array_size(json_object_get(r->json, "errors")) >= 1, "%s: no errors", what);
+            cr_assert(json_array_size(json_object_get(r->json, "errors")) >= 1, "%s: no errors",
+                      what);
         } else {
             expect_error(r, "body", cases[i].pointer, cases[i].code, what);
         }
@@ -588,8 +601,8 @@ Test(validation, three_violations_all_listed, .timeout = 60)
     struct http_response *r = put_funnel(RAPPORTEUR, "GM0080", "2024-Q1", NULL, body, NULL);
     expect_problem(r, 400, "three violations");
     json_t *errors = json_object_get(r->json, "errors");
-    cr_assert_eq(json_array_size(errors), 3, "expected 3 errors, got %zu: %.*s", json_array_size(errors),
-                 BODY(r));
+    cr_assert_eq(json_array_size(errors), 3, "expected 3 errors, got %zu: %.*s",
+                 json_array_size(errors), BODY(r));
     cr_assert(find_error(r->json, "body", "/stages/reported/total", "negative"), "%.*s", BODY(r));
     cr_assert(find_error(r->json, "body", "/stages/helped/total", "type"), "%.*s", BODY(r));
     cr_assert(find_error(r->json, "body", "/name", "unknown-field"), "%.*s", BODY(r));
@@ -604,10 +617,11 @@ Test(validation, three_violations_all_listed, .timeout = 60)
     expect_problem(r, 400, "three breakdown violations");
     cr_assert(find_error(r->json, "body", "/stages/signalled/breakdowns/gender", "sum-mismatch"),
               "%.*s", BODY(r));
-    cr_assert(find_error(r->json, "body", "/stages/signalled/breakdowns/care", "dimension-not-allowed"),
+    cr_assert(
+        find_error(r->json, "body", "/stages/signalled/breakdowns/care", "dimension-not-allowed"),
+        "%.*s", BODY(r));
+    cr_assert(find_error(r->json, "body", "/stages/helped/breakdowns/ageBand", "sum-mismatch"),
               "%.*s", BODY(r));
-    cr_assert(find_error(r->json, "body", "/stages/helped/breakdowns/ageBand", "sum-mismatch"), "%.*s",
-              BODY(r));
     http_response_free(r);
     expect_absent("GM0080", "2024-Q1", "GET after invalid PUTs");
 }
@@ -636,7 +650,8 @@ Test(validation, path_errors, .timeout = 60)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char what[128];
         snprintf(what, sizeof what, "PUT %s/%s", cases[i].code, cases[i].period);
-        struct http_response *r = put_funnel(RAPPORTEUR, cases[i].code, cases[i].period, NULL, body, NULL);
+        struct http_response *r =
+            put_funnel(RAPPORTEUR, cases[i].code, cases[i].period, NULL, body, NULL);
         expect_problem(r, 400, what);
         cr_assert(find_error(r->json, "path", cases[i].name, cases[i].err),
                   "%s: expected {in: path, name: %s, code: %s}: %.*s", what, cases[i].name,
@@ -644,8 +659,9 @@ Test(validation, path_errors, .timeout = 60)
         http_response_free(r);
         snprintf(what, sizeof what, "GET %s/%s", cases[i].code, cases[i].period);
         r = get_funnel(RAPPORTEUR, cases[i].code, cases[i].period, NULL);
-        if (cases[i].err && r->status == 404 && (strcmp(cases[i].err, "period-not-ended") == 0 ||
-                                                  strcmp(cases[i].err, "period-too-early") == 0)) {
+        if (cases[i].err && r->status == 404 &&
+            (strcmp(cases[i].err, "period-not-ended") == 0 ||
+             strcmp(cases[i].err, "period-too-early") == 0)) {
             /* Reading a well-formed quarter outside the accepted range: "nothing is submitted
              * here" is a fair answer too (only writes are refused by design §1.7). */
             expect_problem(r, 404, what);
@@ -653,12 +669,13 @@ Test(validation, path_errors, .timeout = 60)
             continue;
         }
         expect_problem(r, 400, what);
-        cr_assert(find_error(r->json, "path", cases[i].name, cases[i].err),
-                  "%s: %.*s", what, BODY(r));
+        cr_assert(find_error(r->json, "path", cases[i].name, cases[i].err), "%s: %.*s", what,
+                  BODY(r));
         http_response_free(r);
     }
     /* The earliest period is accepted (nothing else uses GM0085 2015-Q1). */
-    struct http_response *r = put_funnel(RAPPORTEUR, "GM0085", "2015-Q1", "?dryRun=true", body, NULL);
+    struct http_response *r =
+        put_funnel(RAPPORTEUR, "GM0085", "2015-Q1", "?dryRun=true", body, NULL);
     expect_status(r, 201, "dry run on 2015-Q1");
     http_response_free(r);
     /* The last ended quarter is accepted. */
@@ -683,8 +700,8 @@ Test(validation, path_errors, .timeout = 60)
     http_response_free(r);
     r = put_funnel(RAPPORTEUR, "GM0086", "2023-Q3", NULL, body, NULL);
     expect_status(r, 200, "PUT 2023-Q3 same content");
-    cr_assert(json_is_true(json_object_get(r->json, "unchanged")), "2023Q3 and 2023-Q3 differ: %.*s",
-              BODY(r));
+    cr_assert(json_is_true(json_object_get(r->json, "unchanged")),
+              "2023Q3 and 2023-Q3 differ: %.*s", BODY(r));
     http_response_free(r);
 }
 
@@ -704,7 +721,8 @@ Test(validation, content_type_415, .timeout = 60)
     http_response_free(r);
     /* application/json with a charset parameter is still JSON. */
     r = req("PUT", path, RAPPORTEUR, "application/json; charset=utf-8", body, NULL);
-    cr_assert(r->status == 201, "PUT application/json; charset=utf-8: %ld %.*s", r->status, BODY(r));
+    cr_assert(r->status == 201, "PUT application/json; charset=utf-8: %ld %.*s", r->status,
+              BODY(r));
     http_response_free(r);
     free(path);
 }
@@ -720,7 +738,8 @@ Test(access, matrix, .timeout = 60)
     /* A municipality writes and reads its own figures. */
     r = put_funnel(token("TOKEN_GM0599"), "GM0599", "2023-Q2", NULL, body, NULL);
     expect_status(r, 201, "GM0599 token PUT GM0599");
-    expect_document(r, "GM0599", "2023-Q2", 1, "GM0599 itest data office", "GM0599 token PUT GM0599");
+    expect_document(r, "GM0599", "2023-Q2", 1, "GM0599 itest data office",
+                    "GM0599 token PUT GM0599");
     http_response_free(r);
     r = get_funnel(token("TOKEN_GM0599"), "GM0599", "2023-Q2", NULL);
     expect_status(r, 200, "GM0599 token GET GM0599");
@@ -886,7 +905,8 @@ Test(access, delete_tombstone_and_recreate, .timeout = 60)
     r = put_funnel(token("TOKEN_GM0599"), "GM0599", "2022-Q2", NULL, b1, NULL);
     expect_status(r, 201, "PUT after DELETE");
     expect_document(r, "GM0599", "2022-Q2", 3, "GM0599 itest data office", "PUT after DELETE");
-    cr_assert(!json_is_true(json_object_get(r->json, "unchanged")), "PUT after DELETE is unchanged");
+    cr_assert(!json_is_true(json_object_get(r->json, "unchanged")),
+              "PUT after DELETE is unchanged");
     http_response_free(r);
     r = get_funnel(RAPPORTEUR, "GM0599", "2022-Q2", NULL);
     expect_status(r, 200, "GET after re-create");
@@ -918,8 +938,9 @@ Test(warnings, stage_order, .timeout = 60)
 
     r = get_funnel(RAPPORTEUR, "GM0093", "2024-Q1", NULL);
     expect_status(r, 200, "GET");
-    cr_assert(has_warning(json_object_get(r->json, "warnings"), "stage-order", "/stages/helped/total"),
-              "GET lacks the stored warning: %.*s", BODY(r));
+    cr_assert(
+        has_warning(json_object_get(r->json, "warnings"), "stage-order", "/stages/helped/total"),
+        "GET lacks the stored warning: %.*s", BODY(r));
     http_response_free(r);
     json_t *list = revisions_of(RAPPORTEUR, "GM0093", "2024-Q1", 200);
     json_t *lw = json_object_get(json_array_get(list, 0), "warnings");
@@ -934,7 +955,8 @@ Test(warnings, stage_order, .timeout = 60)
         "\"helped\":{\"total\":3}}}";
     r = put_funnel(RAPPORTEUR, "GM0093", "2024-Q1", NULL, ok, NULL);
     expect_status(r, 200, "PUT in order");
-    cr_assert_eq(json_array_size(json_object_get(r->json, "warnings")), 0, "warnings: %.*s", BODY(r));
+    cr_assert_eq(json_array_size(json_object_get(r->json, "warnings")), 0, "warnings: %.*s",
+                 BODY(r));
     http_response_free(r);
 }
 
@@ -942,15 +964,15 @@ Test(warnings, stage_order, .timeout = 60)
 Test(warnings, outlier_against_previous_quarter, .timeout = 60)
 {
     struct http_response *r;
-    r = put_funnel(RAPPORTEUR, "GM0096", "2024-Q1", NULL, "{\"stages\":{\"reported\":{\"total\":20}}}",
-                   NULL);
+    r = put_funnel(RAPPORTEUR, "GM0096", "2024-Q1", NULL,
+                   "{\"stages\":{\"reported\":{\"total\":20}}}", NULL);
     expect_status(r, 201, "2024-Q1 reported 20");
     cr_assert_eq(json_array_size(json_object_get(r->json, "warnings")), 0,
                  "no previous quarter, yet warnings: %.*s", BODY(r));
     http_response_free(r);
 
-    r = put_funnel(RAPPORTEUR, "GM0096", "2024-Q2", NULL, "{\"stages\":{\"reported\":{\"total\":40}}}",
-                   NULL);
+    r = put_funnel(RAPPORTEUR, "GM0096", "2024-Q2", NULL,
+                   "{\"stages\":{\"reported\":{\"total\":40}}}", NULL);
     expect_status(r, 201, "2024-Q2 reported 40 (+20, +100%)");
     json_t *w = json_object_get(r->json, "warnings");
     cr_assert_eq(json_array_size(w), 1, "expected one outlier warning: %.*s", BODY(r));
@@ -962,32 +984,36 @@ Test(warnings, outlier_against_previous_quarter, .timeout = 60)
               "the outlier warning is not stored with the revision");
     json_decref(list);
 
-    r = put_funnel(RAPPORTEUR, "GM0096", "2024-Q3", NULL, "{\"stages\":{\"reported\":{\"total\":45}}}",
-                   NULL);
+    r = put_funnel(RAPPORTEUR, "GM0096", "2024-Q3", NULL,
+                   "{\"stages\":{\"reported\":{\"total\":45}}}", NULL);
     expect_status(r, 201, "2024-Q3 reported 45 (+5)");
-    cr_assert_eq(json_array_size(json_object_get(r->json, "warnings")), 0, "warnings: %.*s", BODY(r));
+    cr_assert_eq(json_array_size(json_object_get(r->json, "warnings")), 0, "warnings: %.*s",
+                 BODY(r));
     http_response_free(r);
 
     /* +11 but only 24%: no warning. */
-    r = put_funnel(RAPPORTEUR, "GM0096", "2024-Q4", NULL, "{\"stages\":{\"reported\":{\"total\":56}}}",
-                   NULL);
+    r = put_funnel(RAPPORTEUR, "GM0096", "2024-Q4", NULL,
+                   "{\"stages\":{\"reported\":{\"total\":56}}}", NULL);
     expect_status(r, 201, "2024-Q4 reported 56 (+11, +24%)");
-    cr_assert_eq(json_array_size(json_object_get(r->json, "warnings")), 0, "warnings: %.*s", BODY(r));
+    cr_assert_eq(json_array_size(json_object_get(r->json, "warnings")), 0, "warnings: %.*s",
+                 BODY(r));
     http_response_free(r);
 
     /* A correction of 2024-Q4 that drops to 5: -51, -91%. */
-    r = put_funnel(RAPPORTEUR, "GM0096", "2024-Q4", NULL, "{\"stages\":{\"reported\":{\"total\":5}}}",
-                   NULL);
+    r = put_funnel(RAPPORTEUR, "GM0096", "2024-Q4", NULL,
+                   "{\"stages\":{\"reported\":{\"total\":5}}}", NULL);
     expect_status(r, 200, "2024-Q4 corrected to 5");
-    cr_assert(has_warning(json_object_get(r->json, "warnings"), "outlier", "/stages/reported/total"),
-              "a drop from 45 to 5 gave no outlier warning: %.*s", BODY(r));
+    cr_assert(
+        has_warning(json_object_get(r->json, "warnings"), "outlier", "/stages/reported/total"),
+        "a drop from 45 to 5 gave no outlier warning: %.*s", BODY(r));
     http_response_free(r);
 
     /* A small previous value: +10 exactly is not more than 10. */
     r = put_funnel(RAPPORTEUR, "GM0096", "2024-Q3", NULL,
                    "{\"stages\":{\"reported\":{\"total\":50},\"signalled\":{\"total\":60}}}", NULL);
     expect_status(r, 200, "2024-Q3 corrected to 50 (+10 from 40)");
-    cr_assert_eq(json_array_size(json_object_get(r->json, "warnings")), 0, "warnings: %.*s", BODY(r));
+    cr_assert_eq(json_array_size(json_object_get(r->json, "warnings")), 0, "warnings: %.*s",
+                 BODY(r));
     http_response_free(r);
 }
 
@@ -1002,16 +1028,17 @@ static void expect_audit(PGconn *db, const char *request_id, const char *method,
      * refused authentication may be logged after the answer. Give it a moment. */
     for (int i = 0; i < 20; i++) {
         PQclear(res);
-        res = db_query(db,
-                       "SELECT coalesce(principal_id::text, ''), method, path, status FROM audit_events "
-                       "WHERE request_id = $1",
-                       1, params);
+        res = db_query(
+            db,
+            "SELECT coalesce(principal_id::text, ''), method, path, status FROM audit_events "
+            "WHERE request_id = $1",
+            1, params);
         if (PQntuples(res) > 0)
             break;
         usleep(100 * 1000);
     }
-    cr_assert_eq(PQntuples(res), 1, "audit_events rows for request %s (%s %s): %d", request_id, method,
-                 path, PQntuples(res));
+    cr_assert_eq(PQntuples(res), 1, "audit_events rows for request %s (%s %s): %d", request_id,
+                 method, path, PQntuples(res));
     cr_assert_str_eq(PQgetvalue(res, 0, 0), principal_id ? principal_id : "", "audit principal_id");
     cr_assert_str_eq(PQgetvalue(res, 0, 1), method, "audit method");
     cr_assert_str_eq(PQgetvalue(res, 0, 2), path, "audit path");
@@ -1044,8 +1071,8 @@ Test(audit, writes_and_deletes_leave_events, .timeout = 60)
     struct http_response *r;
 
     /* The daemon's own request id, as answered. */
-    r = put_funnel(RAPPORTEUR, "GM0098", "2024-Q1", NULL, "{\"stages\":{\"reported\":{\"total\":5}}}",
-                   NULL);
+    r = put_funnel(RAPPORTEUR, "GM0098", "2024-Q1", NULL,
+                   "{\"stages\":{\"reported\":{\"total\":5}}}", NULL);
     expect_status(r, 201, "create");
     snprintf(rid, sizeof rid, "%s", http_header(r, "X-Request-Id"));
     http_response_free(r);
@@ -1055,7 +1082,8 @@ Test(audit, writes_and_deletes_leave_events, .timeout = 60)
     snprintf(rid, sizeof rid, "itest-audit-put-%d-%ld", (int)getpid(), (long)time(NULL));
     snprintf(hdr, sizeof hdr, "X-Request-Id: %s", rid);
     const char *const h1[] = {hdr, NULL};
-    r = put_funnel(RAPPORTEUR, "GM0098", "2024-Q1", NULL, "{\"stages\":{\"reported\":{\"total\":6}}}", h1);
+    r = put_funnel(RAPPORTEUR, "GM0098", "2024-Q1", NULL,
+                   "{\"stages\":{\"reported\":{\"total\":6}}}", h1);
     expect_status(r, 200, "update");
     cr_assert_str_eq(http_header(r, "X-Request-Id"), rid);
     http_response_free(r);
@@ -1120,11 +1148,11 @@ static uint32_t cell_key(const char *secret, size_t slen, const char *text)
 /* GM0599 2019-Q2 */
 Test(cells, stored_counts_and_keys, .timeout = 60)
 {
-    struct http_response *r = put_funnel(
-        token("TOKEN_GM0599"), "GM0599", "2019-Q2", NULL,
-        "{\"stages\":{\"signalled\":{\"total\":41,\"breakdowns\":{\"gender\":{\"girl\":27,\"boy\":13,"
-        "\"unknown\":1}}},\"reported\":{\"total\":30}}}",
-        NULL);
+    struct http_response *r = put_funnel(token("TOKEN_GM0599"), "GM0599", "2019-Q2", NULL,
+                                         "{\"stages\":{\"signalled\":{\"total\":41,\"breakdowns\":{"
+                                         "\"gender\":{\"girl\":27,\"boy\":13,"
+                                         "\"unknown\":1}}},\"reported\":{\"total\":30}}}",
+                                         NULL);
     expect_status(r, 201, "create");
     http_response_free(r);
 
@@ -1135,22 +1163,24 @@ Test(cells, stored_counts_and_keys, .timeout = 60)
         const char *stage, *dim, *cat;
         int count;
     } cells[] = {
-        {"signalled", "total", "", 41},   {"signalled", "gender", "girl", 27},
-        {"signalled", "gender", "boy", 13}, {"signalled", "gender", "other", 0},
+        {"signalled", "total", "", 41},        {"signalled", "gender", "girl", 27},
+        {"signalled", "gender", "boy", 13},    {"signalled", "gender", "other", 0},
         {"signalled", "gender", "unknown", 1}, {"reported", "total", "", 30},
     };
     for (size_t i = 0; i < sizeof cells / sizeof *cells; i++) {
-        const char *params[] = {"GM0599", "2019-Q2", "1", cells[i].stage, cells[i].dim, cells[i].cat};
-        PGresult *res = db_query(
-            db,
-            "SELECT c.count, c.cell_key FROM funnel_cells c JOIN submissions s ON s.id = "
-            "c.submission_id WHERE s.municipality_code=$1 AND s.period=$2 AND c.revision=$3::int AND "
-            "c.stage=$4 AND c.dimension=$5 AND c.category=$6",
-            6, params);
-        cr_assert_eq(PQntuples(res), 1, "no funnel_cells row for %s/%s/%s", cells[i].stage, cells[i].dim,
-                     cells[i].cat);
-        cr_assert_eq(atoi(PQgetvalue(res, 0, 0)), cells[i].count, "%s/%s/%s count %s", cells[i].stage,
-                     cells[i].dim, cells[i].cat, PQgetvalue(res, 0, 0));
+        const char *params[] = {"GM0599",       "2019-Q2",    "1",
+                                cells[i].stage, cells[i].dim, cells[i].cat};
+        PGresult *res =
+            db_query(db,
+                     "SELECT c.count, c.cell_key FROM funnel_cells c JOIN submissions s ON s.id = "
+                     "c.submission_id WHERE s.municipality_code=$1 AND s.period=$2 AND "
+                     "c.revision=$3::int AND "
+                     "c.stage=$4 AND c.dimension=$5 AND c.category=$6",
+                     6, params);
+        cr_assert_eq(PQntuples(res), 1, "no funnel_cells row for %s/%s/%s", cells[i].stage,
+                     cells[i].dim, cells[i].cat);
+        cr_assert_eq(atoi(PQgetvalue(res, 0, 0)), cells[i].count, "%s/%s/%s count %s",
+                     cells[i].stage, cells[i].dim, cells[i].cat, PQgetvalue(res, 0, 0));
         unsigned long long got = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
         unsigned long long want = 0;
         if (cells[i].count > 0) {

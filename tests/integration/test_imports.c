@@ -26,7 +26,8 @@ static const char *token(const char *key)
 {
     const char *t = getenv(key);
     cr_assert(t != NULL && *t != '\0',
-              "%s is empty: tests/harness/env-up could not create this token (see its output)", key);
+              "%s is empty: tests/harness/env-up could not create this token (see its output)",
+              key);
     return t;
 }
 
@@ -71,8 +72,8 @@ static const char *str_of(json_t *obj, const char *key)
 
 static void expect_status(struct http_response *r, long status, const char *what)
 {
-    cr_assert_eq(r->status, status, "%s: expected HTTP %ld, got %ld (curl code %d); body: %.*s", what,
-                 status, r->status, r->curl_code, BODY(r));
+    cr_assert_eq(r->status, status, "%s: expected HTTP %ld, got %ld (curl code %d); body: %.*s",
+                 what, status, r->status, r->curl_code, BODY(r));
 }
 
 static void expect_problem(struct http_response *r, long status, const char *what)
@@ -80,9 +81,9 @@ static void expect_problem(struct http_response *r, long status, const char *wha
     expect_status(r, status, what);
     /* Every refusal is an RFC 9457 problem whose `status` is the HTTP status; a refused import
      * carries its summary in the member `import`. */
-    cr_assert(http_is_problem(r), "%s: expected a problem+json %ld; Content-Type %s, body %.*s", what,
-              status, http_header(r, "Content-Type") ? http_header(r, "Content-Type") : "(none)",
-              BODY(r));
+    cr_assert(http_is_problem(r), "%s: expected a problem+json %ld; Content-Type %s, body %.*s",
+              what, status,
+              http_header(r, "Content-Type") ? http_header(r, "Content-Type") : "(none)", BODY(r));
     json_t *st = json_object_get(r->json, "status");
     cr_assert(json_is_integer(st) && json_integer_value(st) == status,
               "%s: problem status member is not %ld: %.*s", what, status, BODY(r));
@@ -94,8 +95,8 @@ static void expect_summary(struct http_response *r, const char *status, int crea
 {
     json_t *j = r->json;
     cr_assert(json_is_object(j), "%s: body is not JSON: %.*s", what, BODY(r));
-    cr_assert_str_eq(str_of(j, "status") ? str_of(j, "status") : "(none)", status, "%s: status; %.*s",
-                     what, BODY(r));
+    cr_assert_str_eq(str_of(j, "status") ? str_of(j, "status") : "(none)", status,
+                     "%s: status; %.*s", what, BODY(r));
     const char *names[] = {"created", "updated", "unchanged", "rejected"};
     int want[] = {created, updated, unchanged, rejected};
     for (int i = 0; i < 4; i++) {
@@ -121,15 +122,15 @@ static void expect_rejected_summary(struct http_response *r, int rejected, const
     const char *names[] = {"created", "updated", "unchanged"};
     for (int i = 0; i < 3; i++) {
         json_t *v = json_object_get(j, names[i]);
-        cr_assert(json_is_integer(v) && json_integer_value(v) == 0, "%s: %s should be 0; %.*s", what,
-                  names[i], BODY(r));
+        cr_assert(json_is_integer(v) && json_integer_value(v) == 0, "%s: %s should be 0; %.*s",
+                  what, names[i], BODY(r));
     }
     json_t *v = json_object_get(j, "rejected");
     cr_assert(json_is_integer(v), "%s: no rejected count; %.*s", what, BODY(r));
     /* cr_expect: a wrong count is reported, the rest of the test still runs. */
     if (rejected < 0)
-        cr_expect(json_integer_value(v) > 0, "%s: rejected is %lld for a rejected import; %.*s", what,
-                  (long long)json_integer_value(v), BODY(r));
+        cr_expect(json_integer_value(v) > 0, "%s: rejected is %lld for a rejected import; %.*s",
+                  what, (long long)json_integer_value(v), BODY(r));
     else
         cr_expect_eq(json_integer_value(v), rejected,
                      "%s: rejected is %lld, expected %d (every funnel of the import); %.*s", what,
@@ -143,7 +144,8 @@ static json_t *find_error(json_t *problem, const char *pointer, const char *code
 {
     size_t i;
     json_t *e;
-    json_array_foreach(json_object_get(problem, "errors"), i, e) {
+    json_array_foreach(json_object_get(problem, "errors"), i, e)
+    {
         const char *p = str_of(e, "pointer"), *c = str_of(e, "code");
         if ((pointer == NULL || (p && strcmp(p, pointer) == 0)) &&
             (code == NULL || (c && strcmp(c, code) == 0)))
@@ -209,9 +211,12 @@ static void unique_key(char *out, size_t cap, const char *tag)
 Test(imports_json, three_funnels_created_then_unchanged_then_updated, .timeout = 60)
 {
     static const char body[] =
-        "[{\"municipality\":\"GM0098\",\"period\":\"2021-Q1\",\"stages\":{\"signalled\":{\"total\":41,"
-        "\"breakdowns\":{\"gender\":{\"girl\":27,\"boy\":13,\"unknown\":1}}},\"reported\":{\"total\":30}}},"
-        " {\"municipality\":\"GM0106\",\"period\":\"2021-Q1\",\"stages\":{\"reported\":{\"total\":12}}},"
+        "[{\"municipality\":\"GM0098\",\"period\":\"2021-Q1\",\"stages\":{\"signalled\":{\"total\":"
+        "41,"
+        "\"breakdowns\":{\"gender\":{\"girl\":27,\"boy\":13,\"unknown\":1}}},\"reported\":{"
+        "\"total\":30}}},"
+        " {\"municipality\":\"GM0106\",\"period\":\"2021-Q1\",\"stages\":{\"reported\":{\"total\":"
+        "12}}},"
         " {\"municipality\":\"GM0109\",\"period\":\"2021Q1\",\"stages\":{}}]";
     struct http_response *r = import(RAPPORTEUR, NULL, "application/json", body, NULL);
     expect_status(r, 200, "JSON import of 3");
@@ -243,9 +248,12 @@ Test(imports_json, three_funnels_created_then_unchanged_then_updated, .timeout =
 
     /* One funnel changed: one update. */
     static const char body2[] =
-        "[{\"municipality\":\"GM0098\",\"period\":\"2021-Q1\",\"stages\":{\"reported\":{\"total\":30},"
-        "\"signalled\":{\"total\":41,\"breakdowns\":{\"gender\":{\"unknown\":1,\"girl\":27,\"boy\":13}}}}},"
-        " {\"municipality\":\"GM0106\",\"period\":\"2021-Q1\",\"stages\":{\"reported\":{\"total\":13}}},"
+        "[{\"municipality\":\"GM0098\",\"period\":\"2021-Q1\",\"stages\":{\"reported\":{\"total\":"
+        "30},"
+        "\"signalled\":{\"total\":41,\"breakdowns\":{\"gender\":{\"unknown\":1,\"girl\":27,\"boy\":"
+        "13}}}}},"
+        " {\"municipality\":\"GM0106\",\"period\":\"2021-Q1\",\"stages\":{\"reported\":{\"total\":"
+        "13}}},"
         " {\"municipality\":\"GM0109\",\"period\":\"2021-Q1\",\"stages\":{}}]";
     r = import(RAPPORTEUR, NULL, "application/json", body2, NULL);
     expect_status(r, 200, "JSON import with one change");
@@ -260,11 +268,14 @@ Test(imports_json, three_funnels_created_then_unchanged_then_updated, .timeout =
 /* GM0114, GM0118, GM0119, GM0141 in 2021-Q2 (nothing is ever written) */
 Test(imports_json, invalid_item_rejects_all_with_pointer, .timeout = 60)
 {
-    static const char body[] =
-        "[{\"municipality\":\"GM0114\",\"period\":\"2021-Q2\",\"stages\":{\"reported\":{\"total\":1}}},"
-        " {\"municipality\":\"GM0118\",\"period\":\"2021-Q2\",\"stages\":{\"reported\":{\"total\":2}}},"
-        " {\"municipality\":\"GM0119\",\"period\":\"2021-Q2\",\"stages\":{\"reported\":{\"total\":3}}},"
-        " {\"municipality\":\"GM0141\",\"period\":\"2021-Q2\",\"stages\":{\"reported\":{\"total\":-4}}}]";
+    static const char body[] = "[{\"municipality\":\"GM0114\",\"period\":\"2021-Q2\",\"stages\":{"
+                               "\"reported\":{\"total\":1}}},"
+                               " {\"municipality\":\"GM0118\",\"period\":\"2021-Q2\",\"stages\":{"
+                               "\"reported\":{\"total\":2}}},"
+                               " {\"municipality\":\"GM0119\",\"period\":\"2021-Q2\",\"stages\":{"
+                               "\"reported\":{\"total\":3}}},"
+                               " {\"municipality\":\"GM0141\",\"period\":\"2021-Q2\",\"stages\":{"
+                               "\"reported\":{\"total\":-4}}}]";
     struct http_response *r = import(RAPPORTEUR, NULL, "application/json", body, NULL);
     expect_problem(r, 400, "JSON import with a negative count in item 3");
     cr_assert(find_error(r->json, "/3/stages/reported/total", "negative"), "%.*s", BODY(r));
@@ -277,10 +288,12 @@ Test(imports_json, invalid_item_rejects_all_with_pointer, .timeout = 60)
 
     /* Several bad items: every violation listed. */
     static const char body2[] =
-        "[{\"municipality\":\"GM0114\",\"period\":\"2021-Q2\",\"stages\":{\"reported\":{\"total\":1}},"
+        "[{\"municipality\":\"GM0114\",\"period\":\"2021-Q2\",\"stages\":{\"reported\":{\"total\":"
+        "1}},"
         "\"name\":\"x\"},"
         " {\"municipality\":\"GM0118\",\"period\":\"2021-Q5\",\"stages\":{}},"
-        " {\"municipality\":\"GM0119\",\"period\":\"2021-Q2\",\"stages\":{\"reported\":{\"total\":\"3\"}}},"
+        " {\"municipality\":\"GM0119\",\"period\":\"2021-Q2\",\"stages\":{\"reported\":{\"total\":"
+        "\"3\"}}},"
         " {\"period\":\"2021-Q2\",\"stages\":{}}]";
     r = import(RAPPORTEUR, NULL, "application/json", body2, NULL);
     expect_problem(r, 400, "JSON import with 4 bad items");
@@ -292,9 +305,10 @@ Test(imports_json, invalid_item_rejects_all_with_pointer, .timeout = 60)
     http_response_free(r);
 
     /* The same funnel twice in one import is ambiguous. */
-    static const char body3[] =
-        "[{\"municipality\":\"GM0114\",\"period\":\"2021-Q2\",\"stages\":{\"reported\":{\"total\":1}}},"
-        " {\"municipality\":\"GM0114\",\"period\":\"2021-Q2\",\"stages\":{\"reported\":{\"total\":2}}}]";
+    static const char body3[] = "[{\"municipality\":\"GM0114\",\"period\":\"2021-Q2\",\"stages\":{"
+                                "\"reported\":{\"total\":1}}},"
+                                " {\"municipality\":\"GM0114\",\"period\":\"2021-Q2\",\"stages\":{"
+                                "\"reported\":{\"total\":2}}}]";
     r = import(RAPPORTEUR, NULL, "application/json", body3, NULL);
     expect_problem(r, 400, "JSON import naming one funnel twice");
     http_response_free(r);
@@ -312,16 +326,19 @@ Test(imports_json, invalid_item_rejects_all_with_pointer, .timeout = 60)
 /* GM0147, GM0148 in 2021-Q3 (nothing is ever written) */
 Test(imports_json, unknown_municipality_rejects_all, .timeout = 60)
 {
-    static const char body[] =
-        "[{\"municipality\":\"GM0147\",\"period\":\"2021-Q3\",\"stages\":{\"reported\":{\"total\":1}}},"
-        " {\"municipality\":\"GM9999\",\"period\":\"2021-Q3\",\"stages\":{\"reported\":{\"total\":2}}},"
-        " {\"municipality\":\"GM0148\",\"period\":\"2021-Q3\",\"stages\":{\"reported\":{\"total\":3}}}]";
+    static const char body[] = "[{\"municipality\":\"GM0147\",\"period\":\"2021-Q3\",\"stages\":{"
+                               "\"reported\":{\"total\":1}}},"
+                               " {\"municipality\":\"GM9999\",\"period\":\"2021-Q3\",\"stages\":{"
+                               "\"reported\":{\"total\":2}}},"
+                               " {\"municipality\":\"GM0148\",\"period\":\"2021-Q3\",\"stages\":{"
+                               "\"reported\":{\"total\":3}}}]";
     struct http_response *r = import(RAPPORTEUR, NULL, "application/json", body, NULL);
     expect_problem(r, 400, "import naming GM9999");
     json_t *e = find_error(r->json, NULL, "unknown-municipality");
     cr_assert(e != NULL, "no unknown-municipality error: %.*s", BODY(r));
     const char *p = str_of(e, "pointer");
-    cr_assert(p && strncmp(p, "/1", 2) == 0, "unknown-municipality pointer %s, expected /1...", p ? p : "(none)");
+    cr_assert(p && strncmp(p, "/1", 2) == 0, "unknown-municipality pointer %s, expected /1...",
+              p ? p : "(none)");
     expect_rejected_summary(r, 3, "import naming GM9999");
     http_response_free(r);
     expect_absent("GM0147", "2021-Q3", "GM0147 after a rejected import");
@@ -331,8 +348,8 @@ Test(imports_json, unknown_municipality_rejects_all, .timeout = 60)
 /* GM0150 2021-Q1 (never written) */
 Test(imports_json, dry_run_writes_nothing, .timeout = 60)
 {
-    static const char body[] =
-        "[{\"municipality\":\"GM0150\",\"period\":\"2021-Q1\",\"stages\":{\"reported\":{\"total\":1}}}]";
+    static const char body[] = "[{\"municipality\":\"GM0150\",\"period\":\"2021-Q1\",\"stages\":{"
+                               "\"reported\":{\"total\":1}}}]";
     struct http_response *r = import(RAPPORTEUR, "?dryRun=true", "application/json", body, NULL);
     expect_status(r, 200, "dry-run import");
     expect_summary(r, "validated", 1, 0, 0, 0, "dry-run import");
@@ -340,8 +357,8 @@ Test(imports_json, dry_run_writes_nothing, .timeout = 60)
     expect_absent("GM0150", "2021-Q1", "GET after a dry-run import");
 
     /* A dry run of an invalid import is rejected like the real thing. */
-    static const char bad[] =
-        "[{\"municipality\":\"GM0150\",\"period\":\"2021-Q1\",\"stages\":{\"reported\":{\"total\":1.5}}}]";
+    static const char bad[] = "[{\"municipality\":\"GM0150\",\"period\":\"2021-Q1\",\"stages\":{"
+                              "\"reported\":{\"total\":1.5}}}]";
     r = import(RAPPORTEUR, "?dryRun=true", "application/json", bad, NULL);
     expect_problem(r, 400, "invalid dry-run import");
     cr_assert(find_error(r->json, "/0/stages/reported/total", "not-integer"), "%.*s", BODY(r));
@@ -356,8 +373,8 @@ Test(imports_json, idempotency_key_replay_and_conflict, .timeout = 60)
     unique_key(key, sizeof key, "idem");
     snprintf(hdr, sizeof hdr, "Idempotency-Key: %s", key);
     const char *const h[] = {hdr, NULL};
-    static const char body[] =
-        "[{\"municipality\":\"GM0153\",\"period\":\"2021-Q1\",\"stages\":{\"reported\":{\"total\":7}}}]";
+    static const char body[] = "[{\"municipality\":\"GM0153\",\"period\":\"2021-Q1\",\"stages\":{"
+                               "\"reported\":{\"total\":7}}}]";
     struct http_response *first = import(RAPPORTEUR, NULL, "application/json", body, h);
     expect_status(first, 200, "keyed import");
     expect_summary(first, "imported", 1, 0, 0, 0, "keyed import");
@@ -369,8 +386,8 @@ Test(imports_json, idempotency_key_replay_and_conflict, .timeout = 60)
     rep = http_header(again, "Idempotent-Replayed");
     cr_assert(rep && strcmp(rep, "true") == 0, "retry lacks Idempotent-Replayed: true (got %s)",
               rep ? rep : "(none)");
-    cr_assert(json_equal(first->json, again->json), "replayed answer differs:\nfirst %.*s\nretry %.*s",
-              BODY(first), BODY(again));
+    cr_assert(json_equal(first->json, again->json),
+              "replayed answer differs:\nfirst %.*s\nretry %.*s", BODY(first), BODY(again));
     http_response_free(again);
     http_response_free(first);
     cr_assert_eq(revision_count("GM0153", "2021-Q1"), 1, "a keyed retry wrote again");
@@ -382,8 +399,8 @@ Test(imports_json, idempotency_key_replay_and_conflict, .timeout = 60)
     http_response_free(r);
 
     /* The same key with another body. */
-    static const char other[] =
-        "[{\"municipality\":\"GM0158\",\"period\":\"2021-Q1\",\"stages\":{\"reported\":{\"total\":8}}}]";
+    static const char other[] = "[{\"municipality\":\"GM0158\",\"period\":\"2021-Q1\",\"stages\":{"
+                                "\"reported\":{\"total\":8}}}]";
     r = import(RAPPORTEUR, NULL, "application/json", other, h);
     expect_problem(r, 409, "same key, other body");
     http_response_free(r);
@@ -391,8 +408,8 @@ Test(imports_json, idempotency_key_replay_and_conflict, .timeout = 60)
     cr_assert_eq(revision_count("GM0153", "2021-Q1"), 1);
 
     /* Keys are per principal: another principal's import with the same key is its own. */
-    static const char own[] =
-        "[{\"municipality\":\"GM0014\",\"period\":\"2021-Q1\",\"stages\":{\"reported\":{\"total\":9}}}]";
+    static const char own[] = "[{\"municipality\":\"GM0014\",\"period\":\"2021-Q1\",\"stages\":{"
+                              "\"reported\":{\"total\":9}}}]";
     r = import(token("TOKEN_MULTI"), NULL, "application/json", own, h);
     expect_status(r, 200, "same key, another principal");
     expect_summary(r, "imported", 1, 0, 0, 0, "same key, another principal");
@@ -402,9 +419,10 @@ Test(imports_json, idempotency_key_replay_and_conflict, .timeout = 60)
 /* GM0599 + GM0363 2021-Q4; GM0160 2021-Q4 (never written) */
 Test(imports_access, who_may_import, .timeout = 60)
 {
-    static const char both[] =
-        "[{\"municipality\":\"GM0599\",\"period\":\"2021-Q4\",\"stages\":{\"reported\":{\"total\":1}}},"
-        " {\"municipality\":\"GM0363\",\"period\":\"2021-Q4\",\"stages\":{\"reported\":{\"total\":2}}}]";
+    static const char both[] = "[{\"municipality\":\"GM0599\",\"period\":\"2021-Q4\",\"stages\":{"
+                               "\"reported\":{\"total\":1}}},"
+                               " {\"municipality\":\"GM0363\",\"period\":\"2021-Q4\",\"stages\":{"
+                               "\"reported\":{\"total\":2}}}]";
     struct http_response *r = import(token("TOKEN_GM0599"), NULL, "application/json", both, NULL);
     expect_problem(r, 403, "GM0599 token importing GM0363");
     cr_assert(find_error(r->json, "/1", NULL), "no error for item 1 (GM0363): %.*s", BODY(r));
@@ -413,8 +431,8 @@ Test(imports_access, who_may_import, .timeout = 60)
     expect_absent("GM0599", "2021-Q4", "GM0599 after a refused import");
     expect_absent("GM0363", "2021-Q4", "GM0363 after a refused import");
 
-    static const char other[] =
-        "[{\"municipality\":\"GM0160\",\"period\":\"2021-Q4\",\"stages\":{\"reported\":{\"total\":1}}}]";
+    static const char other[] = "[{\"municipality\":\"GM0160\",\"period\":\"2021-Q4\",\"stages\":{"
+                                "\"reported\":{\"total\":1}}}]";
     r = import(token("TOKEN_ANALYST"), NULL, "application/json", other, NULL);
     expect_problem(r, 403, "analyst import");
     http_response_free(r);
@@ -430,14 +448,15 @@ Test(imports_access, who_may_import, .timeout = 60)
     expect_problem(r, 415, "import as text/plain");
     http_response_free(r);
 
-    static const char own[] =
-        "[{\"municipality\":\"GM0599\",\"period\":\"2021-Q4\",\"stages\":{\"reported\":{\"total\":1}}}]";
+    static const char own[] = "[{\"municipality\":\"GM0599\",\"period\":\"2021-Q4\",\"stages\":{"
+                              "\"reported\":{\"total\":1}}}]";
     r = import(token("TOKEN_GM0599"), NULL, "application/json", own, NULL);
     expect_status(r, 200, "GM0599 token importing GM0599");
     expect_summary(r, "imported", 1, 0, 0, 0, "GM0599 token importing GM0599");
     http_response_free(r);
     json_t *d = get_present("GM0599", "2021-Q4", "GM0599 after its own import");
-    cr_assert_str_eq(str_of(json_object_get(d, "submittedBy"), "label"), "GM0599 itest data office");
+    cr_assert_str_eq(str_of(json_object_get(d, "submittedBy"), "label"),
+                     "GM0599 itest data office");
     json_decref(d);
 }
 
@@ -447,14 +466,13 @@ Test(imports_access, who_may_import, .timeout = 60)
 Test(imports_csv, dutch_excel_profile, .timeout = 60)
 {
     /* BOM, ';', CRLF, quoted fields, an empty count (not given), the period as 2021Q1. */
-    static const char csv[] =
-        "\xEF\xBB\xBFmunicipality;period;stage;dimension;category;count\r\n"
-        "\"GM0163\";2021-Q1;signalled;total;;41\r\n"
-        "GM0163;2021-Q1;signalled;gender;girl;27\r\n"
-        "GM0163;2021-Q1;\"signalled\";gender;boy;\"13\"\r\n"
-        "GM0163;2021-Q1;signalled;gender;unknown;1\r\n"
-        "GM0163;2021Q1;reported;total;\"\";30\r\n"
-        "GM0163;2021-Q1;occurred;total;;\r\n";
+    static const char csv[] = "\xEF\xBB\xBFmunicipality;period;stage;dimension;category;count\r\n"
+                              "\"GM0163\";2021-Q1;signalled;total;;41\r\n"
+                              "GM0163;2021-Q1;signalled;gender;girl;27\r\n"
+                              "GM0163;2021-Q1;\"signalled\";gender;boy;\"13\"\r\n"
+                              "GM0163;2021-Q1;signalled;gender;unknown;1\r\n"
+                              "GM0163;2021Q1;reported;total;\"\";30\r\n"
+                              "GM0163;2021-Q1;occurred;total;;\r\n";
     struct http_response *r = import(RAPPORTEUR, NULL, "text/csv; charset=utf-8", csv, NULL);
     expect_status(r, 200, "Dutch Excel CSV");
     expect_summary(r, "imported", 1, 0, 0, 0, "Dutch Excel CSV");
@@ -470,14 +488,13 @@ Test(imports_csv, dutch_excel_profile, .timeout = 60)
     json_decref(d);
 
     /* The same figures as plain ',' + LF CSV: unchanged. */
-    static const char csv2[] =
-        "municipality,period,stage,dimension,category,count\n"
-        "GM0163,2021-Q1,reported,total,,30\n"
-        "GM0163,2021-Q1,signalled,gender,unknown,1\n"
-        "GM0163,2021-Q1,signalled,gender,boy,13\n"
-        "GM0163,2021-Q1,signalled,gender,girl,27\n"
-        "GM0163,2021-Q1,signalled,gender,other,0\n"
-        "GM0163,2021-Q1,signalled,total,,41\n";
+    static const char csv2[] = "municipality,period,stage,dimension,category,count\n"
+                               "GM0163,2021-Q1,reported,total,,30\n"
+                               "GM0163,2021-Q1,signalled,gender,unknown,1\n"
+                               "GM0163,2021-Q1,signalled,gender,boy,13\n"
+                               "GM0163,2021-Q1,signalled,gender,girl,27\n"
+                               "GM0163,2021-Q1,signalled,gender,other,0\n"
+                               "GM0163,2021-Q1,signalled,total,,41\n";
     r = import(RAPPORTEUR, NULL, "text/csv", csv2, NULL);
     expect_status(r, 200, "plain CSV, same figures");
     expect_summary(r, "imported", 0, 0, 1, 0, "plain CSV, same figures");
@@ -487,13 +504,12 @@ Test(imports_csv, dutch_excel_profile, .timeout = 60)
 /* GM0164 2021-Q2 (never written) */
 Test(imports_csv, bad_rows_named, .timeout = 60)
 {
-    static const char csv[] =
-        "municipality,period,stage,dimension,category,count\n"
-        "GM0164,2021-Q2,reported,total,,5\n"
-        "GM0164,2021-Q2,reported,gender,girl,3\n"
-        "GM0164,2021-Q2,reported,gender,boy,1\n"       /* row 4: sum 4 != 5 */
-        "GM0164,2021-Q2,noticed,total,,1\n"            /* row 5: unknown stage */
-        "GM0164,2021-Q2,signalled,total,,-2\n";        /* row 6: negative */
+    static const char csv[] = "municipality,period,stage,dimension,category,count\n"
+                              "GM0164,2021-Q2,reported,total,,5\n"
+                              "GM0164,2021-Q2,reported,gender,girl,3\n"
+                              "GM0164,2021-Q2,reported,gender,boy,1\n" /* row 4: sum 4 != 5 */
+                              "GM0164,2021-Q2,noticed,total,,1\n"      /* row 5: unknown stage */
+                              "GM0164,2021-Q2,signalled,total,,-2\n";  /* row 6: negative */
     struct http_response *r = import(RAPPORTEUR, NULL, "text/csv", csv, NULL);
     expect_problem(r, 400, "CSV with bad rows");
     cr_assert(find_error(r->json, "row 5/stage", "unknown-stage"), "%.*s", BODY(r));
@@ -528,22 +544,24 @@ static char (*municipality_codes(size_t n))[8]
 static const char *const FIVE_STAGES[] = {"disclosed", "signalled", "reported", "investigated",
                                           "helped"};
 
-/* 100 municipalities x 5 stage totals for `period` (rows 2..501); bad_row (0: none) gets count x. */
+/* 100 municipalities x 5 stage totals for `period` (rows 2..501); bad_row (0: none) gets count x.
+ */
 static char *csv_500(char (*codes)[8], const char *period, size_t bad_row)
 {
     size_t cap = 64 * 520, len = 0;
     char *csv = malloc(cap);
-    len += (size_t)snprintf(csv + len, cap - len, "municipality,period,stage,dimension,category,count\n");
+    len += (size_t)snprintf(csv + len, cap - len,
+                            "municipality,period,stage,dimension,category,count\n");
     size_t row = 1;
     for (size_t m = 0; m < 100; m++) {
         for (size_t s = 0; s < 5; s++) {
             row++;
             if (row == bad_row)
-                len += (size_t)snprintf(csv + len, cap - len, "%s,%s,%s,total,,x\n", codes[m], period,
-                                        FIVE_STAGES[s]);
+                len += (size_t)snprintf(csv + len, cap - len, "%s,%s,%s,total,,x\n", codes[m],
+                                        period, FIVE_STAGES[s]);
             else
-                len += (size_t)snprintf(csv + len, cap - len, "%s,%s,%s,total,,%zu\n", codes[m], period,
-                                        FIVE_STAGES[s], 100 - 10 * s + m);
+                len += (size_t)snprintf(csv + len, cap - len, "%s,%s,%s,total,,%zu\n", codes[m],
+                                        period, FIVE_STAGES[s], 100 - 10 * s + m);
         }
     }
     cr_assert_eq(row, 501);
@@ -560,8 +578,8 @@ Test(imports_csv, five_hundred_rows_one_bad_loads_nothing, .timeout = 60)
     json_t *errors = json_object_get(r->json, "errors");
     cr_assert_eq(json_array_size(errors), 1, "expected 1 error: %.*s", BODY(r));
     json_t *e = json_array_get(errors, 0);
-    cr_assert_str_eq(str_of(e, "pointer") ? str_of(e, "pointer") : "(none)", "row 250/count", "%.*s",
-                     BODY(r));
+    cr_assert_str_eq(str_of(e, "pointer") ? str_of(e, "pointer") : "(none)", "row 250/count",
+                     "%.*s", BODY(r));
     cr_assert_str_eq(str_of(e, "in") ? str_of(e, "in") : "(none)", "body");
     cr_assert(str_of(e, "code") && str_of(e, "detail"), "error without code/detail");
     expect_rejected_summary(r, 100, "500-row CSV");
@@ -615,7 +633,8 @@ static uint32_t expected_key(const char *text)
     }
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    cr_assert(HMAC(EVP_sha256(), secret, (int)n, (const unsigned char *)text, strlen(text), md, &mdlen));
+    cr_assert(
+        HMAC(EVP_sha256(), secret, (int)n, (const unsigned char *)text, strlen(text), md, &mdlen));
     return (uint32_t)md[0] << 24 | (uint32_t)md[1] << 16 | (uint32_t)md[2] << 8 | md[3];
 }
 
@@ -624,12 +643,13 @@ static void expect_total_key(PGconn *db, const char *code, const char *period, c
                              int count)
 {
     const char *params[] = {code, period, stage};
-    PGresult *res = PQexecParams(db,
-                                 "SELECT c.count, c.cell_key FROM funnel_cells c JOIN submissions s ON "
-                                 "s.id = c.submission_id WHERE s.municipality_code=$1 AND s.period=$2 "
-                                 "AND c.revision=1 AND c.stage=$3 AND c.dimension='total' AND "
-                                 "c.category=''",
-                                 3, NULL, params, NULL, NULL, 0);
+    PGresult *res =
+        PQexecParams(db,
+                     "SELECT c.count, c.cell_key FROM funnel_cells c JOIN submissions s ON "
+                     "s.id = c.submission_id WHERE s.municipality_code=$1 AND s.period=$2 "
+                     "AND c.revision=1 AND c.stage=$3 AND c.dimension='total' AND "
+                     "c.category=''",
+                     3, NULL, params, NULL, NULL, 0);
     cr_assert_eq(PQresultStatus(res), PGRES_TUPLES_OK, "%s", PQerrorMessage(db));
     cr_assert_eq(PQntuples(res), 1, "no stored total for %s %s %s", code, period, stage);
     cr_assert_eq(atoi(PQgetvalue(res, 0, 0)), count);
@@ -648,8 +668,8 @@ Test(imports_store, cell_keys_and_audit_with_period_written_2021Q2, .timeout = 6
     snprintf(hdr, sizeof hdr, "X-Request-Id: %.64s", rid);
     rid[64] = '\0';
     const char *const h[] = {hdr, NULL};
-    static const char body[] =
-        "[{\"municipality\":\"GM0166\",\"period\":\"2021Q2\",\"stages\":{\"reported\":{\"total\":30}}}]";
+    static const char body[] = "[{\"municipality\":\"GM0166\",\"period\":\"2021Q2\",\"stages\":{"
+                               "\"reported\":{\"total\":30}}}]";
     struct http_response *r = import(RAPPORTEUR, NULL, "application/json", body, h);
     expect_status(r, 200, "JSON import with 2021Q2");
     expect_summary(r, "imported", 1, 0, 0, 0, "JSON import with 2021Q2");
@@ -670,8 +690,9 @@ Test(imports_store, cell_keys_and_audit_with_period_written_2021Q2, .timeout = 6
 
     /* The import left an audit event under its request id. */
     const char *params[] = {rid};
-    PGresult *res = PQexecParams(db, "SELECT method, path, status FROM audit_events WHERE request_id = $1",
-                                 1, NULL, params, NULL, NULL, 0);
+    PGresult *res =
+        PQexecParams(db, "SELECT method, path, status FROM audit_events WHERE request_id = $1", 1,
+                     NULL, params, NULL, NULL, 0);
     cr_assert_eq(PQresultStatus(res), PGRES_TUPLES_OK, "%s", PQerrorMessage(db));
     cr_assert(PQntuples(res) >= 1, "the import %s left no audit event", rid);
     PQclear(res);
@@ -681,10 +702,11 @@ Test(imports_store, cell_keys_and_audit_with_period_written_2021Q2, .timeout = 6
 /* GM0175 2021-Q1 and 2021-Q2 */
 Test(imports_store, warnings_point_into_the_import, .timeout = 60)
 {
-    static const char body[] =
-        "[{\"municipality\":\"GM0175\",\"period\":\"2021-Q1\",\"stages\":{\"reported\":{\"total\":20}}},"
-        " {\"municipality\":\"GM0175\",\"period\":\"2021-Q2\",\"stages\":{\"signalled\":{\"total\":30},"
-        "\"reported\":{\"total\":40}}}]";
+    static const char body[] = "[{\"municipality\":\"GM0175\",\"period\":\"2021-Q1\",\"stages\":{"
+                               "\"reported\":{\"total\":20}}},"
+                               " {\"municipality\":\"GM0175\",\"period\":\"2021-Q2\",\"stages\":{"
+                               "\"signalled\":{\"total\":30},"
+                               "\"reported\":{\"total\":40}}}]";
     struct http_response *r = import(RAPPORTEUR, NULL, "application/json", body, NULL);
     expect_status(r, 200, "import of two quarters");
     expect_summary(r, "imported", 2, 0, 0, 0, "import of two quarters");
@@ -692,7 +714,8 @@ Test(imports_store, warnings_point_into_the_import, .timeout = 60)
     int order = 0, outlier = 0;
     size_t i;
     json_t *it;
-    json_array_foreach(w, i, it) {
+    json_array_foreach(w, i, it)
+    {
         const char *code = str_of(it, "code"), *ptr = str_of(it, "pointer");
         if (code && ptr && strcmp(ptr, "/1/stages/reported/total") == 0) {
             order += strcmp(code, "stage-order") == 0;
@@ -700,13 +723,15 @@ Test(imports_store, warnings_point_into_the_import, .timeout = 60)
         }
     }
     cr_assert(order == 1, "no stage-order warning at /1/stages/reported/total: %.*s", BODY(r));
-    cr_assert(outlier == 1, "no outlier warning (20 -> 40) at /1/stages/reported/total: %.*s", BODY(r));
+    cr_assert(outlier == 1, "no outlier warning (20 -> 40) at /1/stages/reported/total: %.*s",
+              BODY(r));
     http_response_free(r);
     /* ...and stored with the revision, pointing into the funnel. */
     r = get_funnel(RAPPORTEUR, "GM0175", "2021-Q2", NULL);
     expect_status(r, 200, "GET GM0175 2021-Q2");
     int stored = 0;
-    json_array_foreach(json_object_get(r->json, "warnings"), i, it) {
+    json_array_foreach(json_object_get(r->json, "warnings"), i, it)
+    {
         const char *ptr = str_of(it, "pointer");
         stored += ptr && strcmp(ptr, "/stages/reported/total") == 0;
     }

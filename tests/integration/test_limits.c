@@ -5,9 +5,9 @@
  * loopback port, on the fixture's database and certificates, with low limits:
  *   --rate-limit 5 --rate-burst 5 --address-rate-limit 50 --address-burst 50 --max-connections 8
  *   --workers 1 --header-timeout 2s --request-timeout 3s --tls-client-ca $TRECHTER_CACERT
- * and stops it (SIGTERM, exit 0 expected, no sanitizer report in its log) at the end. Criterion runs
- * each test in its own process, so a daemon per test is the simplest arrangement that works; the
- * child gets PR_SET_PDEATHSIG so that a crashed or timed-out test does not leave it running.
+ * and stops it (SIGTERM, exit 0 expected, no sanitizer report in its log) at the end. Criterion
+ * runs each test in its own process, so a daemon per test is the simplest arrangement that works;
+ * the child gets PR_SET_PDEATHSIG so that a crashed or timed-out test does not leave it running.
  * All traffic goes to 127.0.0.1 and is bounded in count and time.
  *
  * Each test prints one "figures:" line on stderr (requests sent / refused, measured cut-off times);
@@ -38,7 +38,6 @@
 #define BODY(r) ((r)->body_len > 600 ? 600 : (int)(r)->body_len), (r)->body
 
 static const char OIN[] = "00000001234567890000";
-
 
 /* ---- the test's own daemon ------------------------------------------------------------------ */
 
@@ -87,7 +86,8 @@ static long healthz_status(void)
     return status;
 }
 
-/* Starts the daemon; on success TRECHTER_URL points at it, so the harness's http_do() talks to it. */
+/* Starts the daemon; on success TRECHTER_URL points at it, so the harness's http_do() talks to it.
+ */
 static void daemon_start(void)
 {
     char *cert = tls_file("server.pem"), *key = tls_file("server-key.pem");
@@ -98,15 +98,37 @@ static void daemon_start(void)
                  (int)getpid(), own.port);
         char listen[32];
         snprintf(listen, sizeof listen, "127.0.0.1:%d", own.port);
-        const char *argv[] = {itest_env("TRECHTER_BIN"), "serve", "--listen", listen,
-                              "--tls-cert", cert, "--tls-key", key,
-                              "--tls-client-ca", itest_env("TRECHTER_CACERT"),
-                              "--db", itest_env("TRECHTER_DB"),
-                              "--sdc-secret-file", itest_env("TRECHTER_SECRET_FILE"),
-                              "--workers", "1", "--max-connections", "8",
-                              "--header-timeout", "2s", "--request-timeout", "3s",
-                              "--rate-limit", "5", "--rate-burst", "5",
-                              "--address-rate-limit", "50", "--address-burst", "50", NULL};
+        const char *argv[] = {itest_env("TRECHTER_BIN"),
+                              "serve",
+                              "--listen",
+                              listen,
+                              "--tls-cert",
+                              cert,
+                              "--tls-key",
+                              key,
+                              "--tls-client-ca",
+                              itest_env("TRECHTER_CACERT"),
+                              "--db",
+                              itest_env("TRECHTER_DB"),
+                              "--sdc-secret-file",
+                              itest_env("TRECHTER_SECRET_FILE"),
+                              "--workers",
+                              "1",
+                              "--max-connections",
+                              "8",
+                              "--header-timeout",
+                              "2s",
+                              "--request-timeout",
+                              "3s",
+                              "--rate-limit",
+                              "5",
+                              "--rate-burst",
+                              "5",
+                              "--address-rate-limit",
+                              "50",
+                              "--address-burst",
+                              "50",
+                              NULL};
         pid_t parent = getpid();
         pid_t pid = fork();
         cr_assert(pid >= 0, "fork: %s", strerror(errno));
@@ -201,8 +223,8 @@ TestSuite(mtls, .init = daemon_start, .fini = daemon_stop, .timeout = 120);
 struct buf {
     char *data;
     size_t len;
-    CURL *handle;   /* header buffers: the transfer, to ask its TLS state while it is alive */
-    int resumed;    /* -1 unknown, else SSL_session_reused() of the transfer's connection */
+    CURL *handle; /* header buffers: the transfer, to ask its TLS state while it is alive */
+    int resumed;  /* -1 unknown, else SSL_session_reused() of the transfer's connection */
 };
 
 static size_t on_data(char *p, size_t size, size_t nmemb, void *ud)
@@ -349,8 +371,10 @@ Test(limits, principal_burst_then_429_then_recovers)
                  BODY(r));
     cr_assert_str_eq(json_string_value(json_object_get(r->json, "role")), "analyst");
     http_response_free(r);
-    fprintf(stderr, "figures: principal limit: %d sent, %d passed before the first 429, "
-                    "%d refused, Retry-After %d s honoured\n", sent, ok, refused, wait);
+    fprintf(stderr,
+            "figures: principal limit: %d sent, %d passed before the first 429, "
+            "%d refused, Retry-After %d s honoured\n",
+            sent, ok, refused, wait);
     curl_easy_cleanup(c);
 }
 
@@ -377,7 +401,8 @@ static struct tconn tconnect(SSL_CTX *ctx)
     struct timeval tv = {10, 0};
     setsockopt(t.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(t.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)own.port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)own.port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     cr_assert(connect(t.fd, (struct sockaddr *)&a, sizeof a) == 0, "connect: %s", strerror(errno));
     t.ssl = SSL_new(ctx);
@@ -452,8 +477,8 @@ static double until_closed(struct tconn *t, double since, double limit, char *go
             continue;
         }
         int e = SSL_get_error(t->ssl, n);
-        if (e == SSL_ERROR_WANT_READ || (e == SSL_ERROR_SYSCALL && (errno == EAGAIN ||
-                                                                     errno == EWOULDBLOCK)))
+        if (e == SSL_ERROR_WANT_READ ||
+            (e == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK)))
             continue;
         return itest_now_s() - since;
     }
@@ -523,8 +548,9 @@ Test(limits, slow_head_is_cut_off_by_header_timeout)
 
     /* A slowloris: one byte of the head every 300 ms keeps the connection active, yet the total
      * deadline still ends it. */
-    static const char head[] = "GET /v1/municipalities HTTP/1.1\r\nHost: localhost\r\nX-Pad: "
-                               "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
+    static const char head[] =
+        "GET /v1/municipalities HTTP/1.1\r\nHost: localhost\r\nX-Pad: "
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
     t0 = itest_now_s();
     t = tconnect(ctx);
     double trickle_cut = -1;
@@ -552,7 +578,8 @@ Test(limits, slow_head_is_cut_off_by_header_timeout)
 
     /* A TCP connection that never even starts TLS shares the same deadline. */
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)own.port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)own.port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     t0 = itest_now_s();
     cr_assert(connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
@@ -562,8 +589,10 @@ Test(limits, slow_head_is_cut_off_by_header_timeout)
     ssize_t n = recv(fd, b, sizeof b, 0);
     double silent_cut = itest_now_s() - t0;
     cr_assert(n <= 0 && silent_cut < 9.5, "a silent TCP connection was not closed within 10 s");
-    cr_assert(silent_cut <= 4.5, "a silent TCP connection was closed after %.2f s; "
-                                 "header-timeout 2 s", silent_cut);
+    cr_assert(silent_cut <= 4.5,
+              "a silent TCP connection was closed after %.2f s; "
+              "header-timeout 2 s",
+              silent_cut);
     close(fd);
 
     /* The daemon still serves. */
@@ -571,9 +600,10 @@ Test(limits, slow_head_is_cut_off_by_header_timeout)
     cr_assert_eq(r->status, 200);
     http_response_free(r);
     SSL_CTX_free(ctx);
-    fprintf(stderr, "figures: slow head cut off after %.2f s, trickled head after %.2f s, silent "
-                    "TCP connection after %.2f s (header-timeout 2 s)\n", cut, trickle_cut,
-            silent_cut);
+    fprintf(stderr,
+            "figures: slow head cut off after %.2f s, trickled head after %.2f s, silent "
+            "TCP connection after %.2f s (header-timeout 2 s)\n",
+            cut, trickle_cut, silent_cut);
 }
 
 Test(limits, slow_body_is_cut_off_by_request_timeout)
@@ -624,8 +654,10 @@ Test(limits, slow_body_is_cut_off_by_request_timeout)
     cr_assert_eq(r->status, 200);
     http_response_free(r);
     SSL_CTX_free(ctx);
-    fprintf(stderr, "figures: stalled body cut off after %.2f s, trickled body after %.2f s "
-                    "(request-timeout 3 s)\n", cut, trickle_cut);
+    fprintf(stderr,
+            "figures: stalled body cut off after %.2f s, trickled body after %.2f s "
+            "(request-timeout 3 s)\n",
+            cut, trickle_cut);
 }
 
 /* A buffered reader of pipelined responses on one connection. */
@@ -710,8 +742,10 @@ Test(limits, address_limit_hits_public_endpoints)
     /* The burst of 50, less the few /healthz probes this test made from the same address while
      * the daemon started (the bucket refills at 50/s meanwhile). */
     cr_assert(ok >= 45, "only %d requests passed before 429 (address-burst 50)", ok);
-    cr_assert(muni_refused > 0, "the public /v1/municipalities was never refused (%d of %d passed) "
-              "after the address's bucket was drained", muni_ok, MUNI);
+    cr_assert(muni_refused > 0,
+              "the public /v1/municipalities was never refused (%d of %d passed) "
+              "after the address's bucket was drained",
+              muni_ok, MUNI);
     cr_assert(strcasestr(last429, "\r\nContent-Type: application/problem+json"),
               "429 is not problem+json: %.400s", last429);
     cr_assert(strstr(last429, "rate-limited") && strstr(last429, "address"),
@@ -731,9 +765,10 @@ Test(limits, address_limit_hits_public_endpoints)
     cr_assert_eq(r->status, 200, "after Retry-After: %ld", r->status);
     http_response_free(r);
     curl_easy_cleanup(c);
-    fprintf(stderr, "figures: address limit: %d pipelined requests, %d passed, %d refused with 429 "
-                    "(%d of %d to /v1/municipalities; Retry-After %d s)\n", N, ok, refused,
-            muni_refused, MUNI, retry_after);
+    fprintf(stderr,
+            "figures: address limit: %d pipelined requests, %d passed, %d refused with 429 "
+            "(%d of %d to /v1/municipalities; Retry-After %d s)\n",
+            N, ok, refused, muni_refused, MUNI, retry_after);
 }
 
 /* ---- mutual TLS ----------------------------------------------------------------------------- */
@@ -789,8 +824,8 @@ static void register_client_cert(void)
                  "FROM tokens WHERE cert_serial = '%s'\"",
                  itest_env("TRECHTER_DB"), OIN);
         cr_assert_eq(run(cmd, row, sizeof row), 0);
-        cr_assert(strncmp(row, "analyst|true", 12) == 0, "cannot register the client certificate: %s",
-                  out);
+        cr_assert(strncmp(row, "analyst|true", 12) == 0,
+                  "cannot register the client certificate: %s", out);
     }
 }
 
@@ -815,8 +850,8 @@ static void make_cert(const char *dir, const char *name, const char *subject, bo
                  "printf 'basicConstraints=critical,CA:FALSE\\nextendedKeyUsage=clientAuth\\n' "
                  ">'%s.ext' && openssl x509 -req -in '%s.csr' -CA '%s' -CAkey '%s' -set_serial %ld "
                  "-days 2 -extfile '%s.ext' -out '%s' >/dev/null 2>&1",
-                 subject, *key, *cert, *cert, *cert, ca, cakey, (long)getpid() * 1000 + rand() % 1000,
-                 *cert, *cert);
+                 subject, *key, *cert, *cert, *cert, ca, cakey,
+                 (long)getpid() * 1000 + rand() % 1000, *cert, *cert);
         free(ca);
         free(cakey);
     }
@@ -845,8 +880,10 @@ Test(mtls, verified_certificate_maps_to_its_principal)
     const char *cert = itest_env("TRECHTER_CLIENT_CERT"), *key = itest_env("TRECHTER_CLIENT_KEY");
     CURL *c = curl_easy_init();
     struct http_response *r = creq(c, "GET", "/v1/me", NULL, cert, key);
-    cr_assert_eq(r->status, 200, "GET /v1/me with the registered client certificate and no token: "
-                                 "%ld (curl %d) %.*s", r->status, r->curl_code, BODY(r));
+    cr_assert_eq(r->status, 200,
+                 "GET /v1/me with the registered client certificate and no token: "
+                 "%ld (curl %d) %.*s",
+                 r->status, r->curl_code, BODY(r));
     cr_assert_str_eq(json_string_value(json_object_get(r->json, "role")), "analyst");
     http_response_free(r);
     /* What the certificate's principal may not do: an analyst does not write. */
@@ -892,8 +929,9 @@ Test(mtls, unverifiable_certificates_are_refused)
     curl_easy_cleanup(c);
 
     /* Signed by the trusted CA but with an OIN nobody registered: verified, yet no principal. */
-    make_cert(dir, "other", "/O=trechter development/CN=unregistered/serialNumber=00000009999999999999",
-              true, &other_cert, &other_key);
+    make_cert(dir, "other",
+              "/O=trechter development/CN=unregistered/serialNumber=00000009999999999999", true,
+              &other_cert, &other_key);
     c = curl_easy_init();
     r = creq(c, "GET", "/v1/me", NULL, other_cert, other_key);
     cr_assert_eq(r->status, 401, "an unregistered OIN: %ld (curl %d) %.*s", r->status, r->curl_code,
@@ -919,7 +957,8 @@ Test(mtls, unverifiable_certificates_are_refused)
     cr_assert_eq(r->status, 200);
     http_response_free(r);
     curl_easy_cleanup(c);
-    fprintf(stderr, "figures: mtls: self-signed certificate refused at the handshake (curl %d: %s)\n",
+    fprintf(stderr,
+            "figures: mtls: self-signed certificate refused at the handshake (curl %d: %s)\n",
             self_code, curl_easy_strerror((CURLcode)self_code));
     free(self_cert), free(self_key), free(other_cert), free(other_key), free(odd_cert),
         free(odd_key);

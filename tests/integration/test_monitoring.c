@@ -110,8 +110,7 @@ static void sql_ok(PGconn *c, const char *sql)
 {
     PGresult *res = PQexec(c, sql);
     ExecStatusType st = PQresultStatus(res);
-    cr_assert(st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK, "%s: %s", sql,
-              PQerrorMessage(c));
+    cr_assert(st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK, "%s: %s", sql, PQerrorMessage(c));
     PQclear(res);
 }
 
@@ -142,19 +141,19 @@ static size_t read_secret(unsigned char *buf, size_t cap)
 /* ---- the base data --------------------------------------------------------------------------- */
 
 enum { OCCURRED, DISCLOSED, SIGNALLED, REPORTED, INVESTIGATED, HELPED, NSTAGES };
-static const char *const STAGE[NSTAGES] = {"occurred", "disclosed", "signalled",
+static const char *const STAGE[NSTAGES] = {"occurred", "disclosed",    "signalled",
                                            "reported", "investigated", "helped"};
 
 struct muni {
     const char *code;
-    int region;           /* 0 = VR01, 1 = VR25 */
+    int region; /* 0 = VR01, 1 = VR25 */
     bool pushed;
-    int total[NSTAGES];   /* -1: not given */
-    int sig_gender[4];    /* girl, boy, other, unknown */
+    int total[NSTAGES]; /* -1: not given */
+    int sig_gender[4];  /* girl, boy, other, unknown */
     int rep_gender[4];
-    int rep_age[5];       /* 0-5, 6-11, 12-15, 16-17, unknown */
-    int care[4];          /* ambulatory, residential, secure, unknown */
-    int population;       /* children 0-17 in 2015 */
+    int rep_age[5]; /* 0-5, 6-11, 12-15, 16-17, unknown */
+    int care[4];    /* ambulatory, residential, secure, unknown */
+    int population; /* children 0-17 in 2015 */
 };
 
 static const char *const REGION[2] = {"VR01", "VR25"};
@@ -266,9 +265,9 @@ static void ensure_base(void)
     json_t *items = json_array();
     for (int i = 0; i < NMUNI; i++)
         if (M[i].pushed)
-            json_array_append_new(items, json_pack("{s:s, s:s, s:o}", "municipality", M[i].code,
-                                                   "period", "2015-Q1", "stages",
-                                                   funnel_of(&M[i])));
+            json_array_append_new(items,
+                                  json_pack("{s:s, s:s, s:o}", "municipality", M[i].code, "period",
+                                            "2015-Q1", "stages", funnel_of(&M[i])));
     char *body = json_dumps(items, JSON_COMPACT);
     json_decref(items);
     struct http_response *r = NULL;
@@ -446,9 +445,8 @@ Test(monitoring, the_test_regions_have_the_members_this_file_assumes, .timeout =
 Test(monitoring, a_raw_region_total_is_the_sum_of_its_municipalities, .timeout = 120)
 {
     ensure_base();
-    struct http_response *r =
-        funnels("period=2015-Q1&regionSet=safetyRegion&region=VR01,VR25&breakdown=gender",
-                RAPPORTEUR);
+    struct http_response *r = funnels(
+        "period=2015-Q1&regionSet=safetyRegion&region=VR01,VR25&breakdown=gender", RAPPORTEUR);
     cr_assert(json_is_false(json_object_get(r->json, "protected")), "%.*s", BODY(r));
     cr_assert_str_eq(json_string_value(json_object_get(r->json, "regionSet")), "safetyRegion");
     cr_assert_eq(json_array_size(json_object_get(r->json, "rows")), 2);
@@ -508,8 +506,8 @@ Test(monitoring, a_raw_region_total_is_the_sum_of_its_municipalities, .timeout =
 /* ---- (b) protected values agree across paths ------------------------------------------------- */
 
 /* The count column of the CSV line for (region, stage, dimension, category). */
-static long long csv_count(const char *csv, const char *region, const char *stage,
-                           const char *dim, const char *cat)
+static long long csv_count(const char *csv, const char *region, const char *stage, const char *dim,
+                           const char *cat)
 {
     char needle[256];
     snprintf(needle, sizeof needle, ",%s,%s,%s,published,", stage, dim, cat);
@@ -538,9 +536,8 @@ Test(monitoring, protected_values_agree_alone_in_the_list_and_in_csv, .timeout =
         funnels("period=2015-Q1&regionSet=safetyRegion&region=VR01&breakdown=gender", ANALYST);
     struct http_response *list =
         funnels("period=2015-Q1&regionSet=safetyRegion&breakdown=gender", ANALYST);
-    struct http_response *csv =
-        get("/v1/funnels?period=2015-Q1&regionSet=safetyRegion&breakdown=gender&format=csv",
-            ANALYST);
+    struct http_response *csv = get(
+        "/v1/funnels?period=2015-Q1&regionSet=safetyRegion&breakdown=gender&format=csv", ANALYST);
     expect_status(csv, 200, "CSV");
     cr_assert(strncmp(http_header(csv, "Content-Type"), "text/csv", 8) == 0);
     cr_assert(json_is_true(json_object_get(alone->json, "protected")));
@@ -566,15 +563,15 @@ Test(monitoring, protected_values_agree_alone_in_the_list_and_in_csv, .timeout =
             if (e.n > 4)
                 cr_assert_leq(llabs(pub - e.n), 2);
             moved += pub != e.n;
-            cr_assert_eq(csv_count(csv->body, REGION[g], STAGE[s], "total", ""), pub,
-                         "%s %s CSV", REGION[g], STAGE[s]);
+            cr_assert_eq(csv_count(csv->body, REGION[g], STAGE[s], "total", ""), pub, "%s %s CSV",
+                         REGION[g], STAGE[s]);
             if (s != SIGNALLED && s != REPORTED)
                 continue;
             for (int c = 0; c < 4; c++) {
                 struct expect ec = expect_of(secret, slen, g, s, "gender", c, NULL);
                 long long pc = count_of(fig_of(b, s, GENDER[c]));
-                cr_assert_eq(pc, sdc_publish(ec.n, ec.k, SDC_DEFAULT_JS, SDC_DEFAULT_D),
-                             "%s %s %s", REGION[g], STAGE[s], GENDER[c]);
+                cr_assert_eq(pc, sdc_publish(ec.n, ec.k, SDC_DEFAULT_JS, SDC_DEFAULT_D), "%s %s %s",
+                             REGION[g], STAGE[s], GENDER[c]);
                 cr_assert(pc == 0 || pc > 4);
                 cr_assert_eq(csv_count(csv->body, REGION[g], STAGE[s], "gender", GENDER[c]), pc);
             }
@@ -609,8 +606,7 @@ Test(monitoring, protected_values_agree_alone_in_the_list_and_in_csv, .timeout =
 
 /* ---- (c) a municipality's view --------------------------------------------------------------- */
 
-Test(monitoring, a_municipality_sees_its_own_rows_raw_and_every_aggregate_protected,
-     .timeout = 120)
+Test(monitoring, a_municipality_sees_its_own_rows_raw_and_every_aggregate_protected, .timeout = 120)
 {
     ensure_base();
     unsigned char secret[512];
@@ -651,8 +647,8 @@ Test(monitoring, a_municipality_sees_its_own_rows_raw_and_every_aggregate_protec
     }
     http_response_free(r);
     r = funnels("period=2015-Q1&regionSet=nation", MULTI);
-    cr_assert(json_is_true(json_object_get(json_array_get(json_object_get(r->json, "rows"), 0),
-                                           "protected")));
+    cr_assert(json_is_true(
+        json_object_get(json_array_get(json_object_get(r->json, "rows"), 0), "protected")));
     http_response_free(r);
 
     /* The comparison of municipalities marks its own rows raw and others protected. */
@@ -670,8 +666,7 @@ Test(monitoring, a_municipality_sees_its_own_rows_raw_and_every_aggregate_protec
 
 /* ---- (d) completeness ------------------------------------------------------------------------ */
 
-Test(monitoring, completeness_lists_exactly_the_municipalities_that_did_not_submit,
-     .timeout = 120)
+Test(monitoring, completeness_lists_exactly_the_municipalities_that_did_not_submit, .timeout = 120)
 {
     ensure_base();
     struct http_response *r =
@@ -747,9 +742,8 @@ Test(monitoring, comparisons_rank_regions_and_list_those_without_a_value_after, 
     cr_assert_eq(json_integer_value(json_object_get(national, "value")), v01 + v25, "%.*s",
                  BODY(r));
     double ratio = json_number_value(json_object_get(r0, "ratioToNational"));
-    cr_assert_float_eq(ratio,
-                       round((double)(v01 > v25 ? v01 : v25) / (double)(v01 + v25) * 100) / 100,
-                       1e-9);
+    cr_assert_float_eq(
+        ratio, round((double)(v01 > v25 ? v01 : v25) / (double)(v01 + v25) * 100) / 100, 1e-9);
     for (size_t i = 2; i < 25; i++) {
         json_t *x = json_array_get(rows, i);
         cr_assert(json_is_null(json_object_get(x, "rank")), "row %zu ranked", i);
@@ -801,8 +795,8 @@ Test(monitoring, comparisons_rank_regions_and_list_those_without_a_value_after, 
     expect_status(r, 200, "comparisons CSV");
     char line[128];
     snprintf(line, sizeof line, "2015-Q1,%s,", top);
-    cr_assert(strstr(r->body, line) != NULL && strstr(r->body, ",notSubmitted\r\n") != NULL,
-              "%.*s", BODY(r));
+    cr_assert(strstr(r->body, line) != NULL && strstr(r->body, ",notSubmitted\r\n") != NULL, "%.*s",
+              BODY(r));
     cr_assert(strstr(r->body, line) < strstr(r->body, ",notSubmitted\r\n"));
     http_response_free(r);
 }
@@ -843,8 +837,7 @@ Test(monitoring, zero_not_known_and_not_submitted_stay_apart, .timeout = 120)
         cr_assert_str_eq(state_of(fig_of(row, s, NULL)), "notSubmitted", "%s", STAGE[s]);
         cr_assert_str_eq(state_of(fig_of(row, s, "girl")), "notSubmitted", "%s girl", STAGE[s]);
     }
-    cr_assert_eq(json_integer_value(json_object_get(json_object_get(row, "coverage"),
-                                                    "reporting")),
+    cr_assert_eq(json_integer_value(json_object_get(json_object_get(row, "coverage"), "reporting")),
                  0);
     http_response_free(r);
 
@@ -868,9 +861,8 @@ Test(monitoring, per10k_divides_by_the_population_of_the_municipalities_that_gav
      .timeout = 120)
 {
     ensure_base();
-    struct http_response *r =
-        funnels("period=2015-Q1&regionSet=safetyRegion&region=VR01,VR25&breakdown=care",
-                RAPPORTEUR);
+    struct http_response *r = funnels(
+        "period=2015-Q1&regionSet=safetyRegion&region=VR01,VR25&breakdown=care", RAPPORTEUR);
     for (int g = 0; g < 2; g++) {
         json_t *row = row_of(r->json, REGION[g]);
         long long pop = 0;
@@ -886,8 +878,7 @@ Test(monitoring, per10k_divides_by_the_population_of_the_municipalities_that_gav
             double want = round((double)e.n * 10000.0 / (double)e.population * 10) / 10;
             cr_assert_float_eq(json_number_value(json_object_get(f, "per10k")), want, 1e-9,
                                "%s %s per10k: got %g, want %lld*10000/%lld", REGION[g], STAGE[s],
-                               json_number_value(json_object_get(f, "per10k")), e.n,
-                               e.population);
+                               json_number_value(json_object_get(f, "per10k")), e.n, e.population);
             struct expect p = expect_of(NULL, 0, g, s - 1, NULL, 0, NULL);
             json_t *fp = json_object_get(f, "fromPrevious");
             if (p.reporting == 0 || p.n == 0)
@@ -1069,8 +1060,9 @@ Test(monitoring, csv_by_accept_header_and_the_excel_profile, .timeout = 120)
 {
     ensure_base();
     const char *hdrs[] = {"Accept: text/csv", NULL};
-    struct http_response *r = req("GET", "/v1/funnels?period=2015-Q1&regionSet=safetyRegion"
-                                         "&region=VR01",
+    struct http_response *r = req("GET",
+                                  "/v1/funnels?period=2015-Q1&regionSet=safetyRegion"
+                                  "&region=VR01",
                                   RAPPORTEUR, NULL, NULL, hdrs);
     expect_status(r, 200, "Accept: text/csv");
     cr_assert(strncmp(r->body,
@@ -1176,8 +1168,9 @@ static void recast_up(char *tok, size_t cap)
     char out[4096];
     const char *migrate[] = {"migrate", "--db", recast_conninfo, NULL};
     cr_assert_eq(run_bin(out, sizeof out, migrate), 0, "migrate: %s", out);
-    const char *create[] = {"token", "create", "--db", recast_conninfo, "--role", "rapporteur",
-                            "--name", "recast rapporteur", NULL};
+    const char *create[] = {"token",  "create",     "--db",   recast_conninfo,
+                            "--role", "rapporteur", "--name", "recast rapporteur",
+                            NULL};
     cr_assert_eq(run_bin(out, sizeof out, create), 0);
     char *end = out + strlen(out);
     while (end > out && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
@@ -1211,8 +1204,8 @@ static void recast_up(char *tok, size_t cap)
                 dup2(fileno(log), STDERR_FILENO);
             }
             setsid();
-            execl(itest_env("TRECHTER_BIN"), itest_env("TRECHTER_BIN"), "serve", "--listen",
-                  listen, "--tls-cert", cert, "--tls-key", key, "--db", recast_conninfo,
+            execl(itest_env("TRECHTER_BIN"), itest_env("TRECHTER_BIN"), "serve", "--listen", listen,
+                  "--tls-cert", cert, "--tls-key", key, "--db", recast_conninfo,
                   "--sdc-secret-file", itest_env("TRECHTER_SECRET_FILE"), "--workers", "1",
                   (char *)NULL);
             _exit(127);
@@ -1320,12 +1313,13 @@ Test(monitoring, a_herindeling_recast_sums_the_predecessors, .timeout = 120, .fi
     /* The protected reading of the recast equals the published sum of the inner cells. */
     unsigned char secret[512];
     size_t slen = read_secret(secret, sizeof secret);
-    uint32_t k = cell_key_sum(
-        cell_key(secret, slen, "GM0014", "2015-Q1", "reported", "total", "", 11),
-        cell_key(secret, slen, "GM0037", "2015-Q1", "reported", "total", "", 23));
+    uint32_t k =
+        cell_key_sum(cell_key(secret, slen, "GM0014", "2015-Q1", "reported", "total", "", 11),
+                     cell_key(secret, slen, "GM0037", "2015-Q1", "reported", "total", "", 23));
     char out[4096];
-    const char *create[] = {"token", "create", "--db", recast_conninfo, "--role", "analyst",
-                            "--name", "recast analyst", NULL};
+    const char *create[] = {"token",         "create",         "--db",
+                            recast_conninfo, "--role",         "analyst",
+                            "--name",        "recast analyst", NULL};
     cr_assert_eq(run_bin(out, sizeof out, create), 0);
     out[strcspn(out, "\r\n ")] = '\0';
     r = funnels("period=2015-Q1&regionSet=municipality&region=GM9901&boundaries=current", out);

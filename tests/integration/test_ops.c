@@ -88,15 +88,26 @@ Test(ops, every_config_key_is_documented_and_the_unit_is_complete, .timeout = 30
     /* The unit carries what design §7 and issue 7 ask for (systemd-analyze itself runs in
      * tests/ops/verify-units). */
     char *unit = source_file("systemd/trechterd.service");
-    static const char *const needles[] = {
-        "Type=notify\n", "NotifyAccess=main\n", "WatchdogSec=", "ExecReload=/bin/kill -HUP $MAINPID",
-        "Restart=on-failure\n", "ExecStartPre=/usr/sbin/trechterd migrate --config",
-        "CapabilityBoundingSet=\n", "ProtectSystem=strict\n", "ProtectHome=yes\n",
-        "PrivateTmp=yes\n", "PrivateDevices=yes\n", "NoNewPrivileges=yes\n",
-        "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\n",
-        "SystemCallFilter=@system-service\n", "SystemCallArchitectures=native\n",
-        "MemoryDenyWriteExecute=yes\n", "LockPersonality=yes\n", "UMask=0077\n",
-        "LoadCredential=sdc-secret:", "LoadCredential=pgpass:"};
+    static const char *const needles[] = {"Type=notify\n",
+                                          "NotifyAccess=main\n",
+                                          "WatchdogSec=",
+                                          "ExecReload=/bin/kill -HUP $MAINPID",
+                                          "Restart=on-failure\n",
+                                          "ExecStartPre=/usr/sbin/trechterd migrate --config",
+                                          "CapabilityBoundingSet=\n",
+                                          "ProtectSystem=strict\n",
+                                          "ProtectHome=yes\n",
+                                          "PrivateTmp=yes\n",
+                                          "PrivateDevices=yes\n",
+                                          "NoNewPrivileges=yes\n",
+                                          "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\n",
+                                          "SystemCallFilter=@system-service\n",
+                                          "SystemCallArchitectures=native\n",
+                                          "MemoryDenyWriteExecute=yes\n",
+                                          "LockPersonality=yes\n",
+                                          "UMask=0077\n",
+                                          "LoadCredential=sdc-secret:",
+                                          "LoadCredential=pgpass:"};
     for (size_t i = 0; i < sizeof needles / sizeof needles[0]; i++)
         cr_assert(strstr(unit, needles[i]) != NULL, "trechterd.service lacks %s", needles[i]);
     free(unit);
@@ -162,8 +173,8 @@ Test(ops, one_journald_line_per_request_without_the_token, .timeout = 60)
     cr_assert(strncmp(start, "<6>request ", 11) == 0, "not a <6> request line: %s", start);
     char want[32];
     snprintf(want, sizeof want, " status=%ld ", status);
-    static const char *const fields[] = {" principal=", " method=GET ", " path=/v1/me ", " bytes=",
-                                         " ms="};
+    static const char *const fields[] = {" principal=", " method=GET ", " path=/v1/me ",
+                                         " bytes=", " ms="};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         cr_assert(strstr(start, fields[i]) != NULL, "log line lacks '%s': %s", fields[i], start);
     cr_assert(strstr(start, want) != NULL, "log line lacks '%s': %s", want, start);

@@ -33,23 +33,18 @@
 
 /* ---- helpers --------------------------------------------------------------------------------- */
 
-
-
-
-
-
 /* ---- a daemon instance of our own ------------------------------------------------------------ */
 
 struct instance {
     pid_t pid;
     int port, metrics_port;
-    char dir[128];        /* its TLS files, notify socket and log */
+    char dir[128]; /* its TLS files, notify socket and log */
     char log[192];
-    char config[192];     /* its config file (the reloadable settings) */
+    char config[192]; /* its config file (the reloadable settings) */
     char url[64];
     char metrics_url[64];
-    int notify_fd;        /* bound datagram socket, -1 when not used */
-    int exit_status;      /* from waitpid, -1 while running */
+    int notify_fd;   /* bound datagram socket, -1 when not used */
+    int exit_status; /* from waitpid, -1 while running */
 };
 
 static struct instance inst = {.pid = 0, .notify_fd = -1, .exit_status = -1};
@@ -73,7 +68,8 @@ static void instance_start(bool notify, const char *db)
     snprintf(inst.dir, sizeof inst.dir, "/tmp/trechter-ops-XXXXXX");
     cr_assert(mkdtemp(inst.dir) != NULL);
     const char *tls = itest_env("TRECHTER_WORKDIR");
-    cr_assert(itest_run("cp '%s/tls/server.pem' '%s/tls/server-key.pem' '%s/'", tls, tls, inst.dir) == 0);
+    cr_assert(
+        itest_run("cp '%s/tls/server.pem' '%s/tls/server-key.pem' '%s/'", tls, tls, inst.dir) == 0);
     snprintf(inst.log, sizeof inst.log, "%s/daemon.log", inst.dir);
     snprintf(inst.config, sizeof inst.config, "%s/trechterd.conf", inst.dir);
     inst.port = itest_free_port();
@@ -91,7 +87,8 @@ static void instance_start(bool notify, const char *db)
         inst.notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         memcpy(sa.sun_path, notify_path, strlen(notify_path) + 1);
-        cr_assert(inst.notify_fd >= 0 && bind(inst.notify_fd, (struct sockaddr *)&sa, sizeof sa) == 0,
+        cr_assert(inst.notify_fd >= 0 &&
+                      bind(inst.notify_fd, (struct sockaddr *)&sa, sizeof sa) == 0,
                   "cannot bind the fake NOTIFY_SOCKET %s: %s", notify_path, strerror(errno));
     }
 
@@ -101,12 +98,27 @@ static void instance_start(bool notify, const char *db)
     snprintf(cert, sizeof cert, "%s/server.pem", inst.dir);
     snprintf(key, sizeof key, "%s/server-key.pem", inst.dir);
     const char *bin = itest_env("TRECHTER_BIN");
-    const char *argv[] = {bin, "serve", "--listen", listen, "--metrics-listen", metrics,
-                          "--tls-cert", cert, "--tls-key", key,
-                          "--db", db ? db : itest_env("TRECHTER_DB"),
-                          "--sdc-secret-file", itest_env("TRECHTER_SECRET_FILE"),
-                          "--workers", "2", "--shutdown-timeout", "10s",
-                          "--config", inst.config, NULL};
+    const char *argv[] = {bin,
+                          "serve",
+                          "--listen",
+                          listen,
+                          "--metrics-listen",
+                          metrics,
+                          "--tls-cert",
+                          cert,
+                          "--tls-key",
+                          key,
+                          "--db",
+                          db ? db : itest_env("TRECHTER_DB"),
+                          "--sdc-secret-file",
+                          itest_env("TRECHTER_SECRET_FILE"),
+                          "--workers",
+                          "2",
+                          "--shutdown-timeout",
+                          "10s",
+                          "--config",
+                          inst.config,
+                          NULL};
     /* Reloadable settings come from a file, so a test can change them and send SIGHUP. */
     write_config("rate-limit = 100000\nrate-burst = 100000\n"
                  "address-rate-limit = 100000\naddress-burst = 100000\n");
@@ -183,12 +195,14 @@ static void instance_cleanup(void)
         close(inst.notify_fd);
     inst.notify_fd = -1;
     if (inst.dir[0]) {
-        /* A sanitizer report in the child's log fails the run like env-down does for the fixture. */
+        /* A sanitizer report in the child's log fails the run like env-down does for the fixture.
+         */
         if (itest_count_in_file(inst.log, "ERROR: AddressSanitizer") ||
             itest_count_in_file(inst.log, "ERROR: LeakSanitizer") ||
             itest_count_in_file(inst.log, "runtime error:")) {
             char *log = itest_slurp(inst.log);
-            fprintf(stderr, "test_ops_faults: sanitizer report in the test daemon's log:\n%s\n", log);
+            fprintf(stderr, "test_ops_faults: sanitizer report in the test daemon's log:\n%s\n",
+                    log);
             free(log);
         }
         itest_run("rm -rf '%s'", inst.dir);
@@ -283,8 +297,8 @@ static void tls_get(struct tls_conn *c)
     curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &c->status);
     curl_easy_getinfo(c->curl, CURLINFO_NUM_CONNECTS, &c->new_connections);
     struct curl_certinfo *ci = NULL;
-    if (c->new_connections &&
-        curl_easy_getinfo(c->curl, CURLINFO_CERTINFO, &ci) == CURLE_OK && ci && ci->num_of_certs) {
+    if (c->new_connections && curl_easy_getinfo(c->curl, CURLINFO_CERTINFO, &ci) == CURLE_OK &&
+        ci && ci->num_of_certs) {
         for (struct curl_slist *s = ci->certinfo[0]; s; s = s->next)
             if (strncmp(s->data, "Serial Number:", 14) == 0)
                 norm_serial(s->data + 14, c->serial, sizeof c->serial);
@@ -303,19 +317,21 @@ static void tls_close(struct tls_conn *c)
 static void make_certificate(const char *serial_hex)
 {
     const char *tls = itest_env("TRECHTER_WORKDIR");
-    cr_assert(itest_run("printf '%%s\\n' 'basicConstraints=critical,CA:FALSE' "
-                  "'keyUsage=critical,digitalSignature' 'extendedKeyUsage=serverAuth' "
-                  "'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1' >'%s/new.ext' && "
-                  "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
-                  "-out '%s/new-key.pem' 2>/dev/null && "
-                  "openssl req -new -key '%s/new-key.pem' -subj '/O=trechter ops test/CN=localhost' "
-                  "-out '%s/new.csr' 2>/dev/null && "
-                  "openssl x509 -req -in '%s/new.csr' -CA '%s/tls/ca.pem' -CAkey '%s/tls/ca-key.pem' "
-                  "-set_serial 0x%s -sha256 -days 30 -extfile '%s/new.ext' -out '%s/new.pem' "
-                  "2>/dev/null",
-                  inst.dir, inst.dir, inst.dir, inst.dir, inst.dir, tls, tls, serial_hex, inst.dir,
-                  inst.dir) == 0,
-              "could not make a certificate with openssl");
+    cr_assert(
+        itest_run(
+            "printf '%%s\\n' 'basicConstraints=critical,CA:FALSE' "
+            "'keyUsage=critical,digitalSignature' 'extendedKeyUsage=serverAuth' "
+            "'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1' >'%s/new.ext' && "
+            "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
+            "-out '%s/new-key.pem' 2>/dev/null && "
+            "openssl req -new -key '%s/new-key.pem' -subj '/O=trechter ops test/CN=localhost' "
+            "-out '%s/new.csr' 2>/dev/null && "
+            "openssl x509 -req -in '%s/new.csr' -CA '%s/tls/ca.pem' -CAkey '%s/tls/ca-key.pem' "
+            "-set_serial 0x%s -sha256 -days 30 -extfile '%s/new.ext' -out '%s/new.pem' "
+            "2>/dev/null",
+            inst.dir, inst.dir, inst.dir, inst.dir, inst.dir, tls, tls, serial_hex, inst.dir,
+            inst.dir) == 0,
+        "could not make a certificate with openssl");
 }
 
 static void wait_log(const char *needle, int before, double limit)
@@ -420,11 +436,13 @@ Test(ops_faults, sighup_new_certificate_kept_alive_connection_survives, .timeout
     snprintf(old_serial, sizeof old_serial, "%s", kept.serial);
 
     char serial[32], want[32];
-    snprintf(serial, sizeof serial, "7e57%08lx", (unsigned long)getpid() ^ (unsigned long)time(NULL));
+    snprintf(serial, sizeof serial, "7e57%08lx",
+             (unsigned long)getpid() ^ (unsigned long)time(NULL));
     norm_serial(serial, want, sizeof want);
     make_certificate(serial);
     /* Replace the files the daemon reads (rename: never a half-written file). */
-    cr_assert(itest_run("cd '%s' && mv new-key.pem server-key.pem && mv new.pem server.pem", inst.dir) == 0);
+    cr_assert(itest_run("cd '%s' && mv new-key.pem server-key.pem && mv new.pem server.pem",
+                        inst.dir) == 0);
     int before = itest_count_in_file(inst.log, "reloaded TLS certificate");
     kill(inst.pid, SIGHUP);
     wait_log("reloaded TLS certificate", before, 10);
@@ -587,9 +605,15 @@ Test(ops_faults, metrics_counters_move, .timeout = 60, .fini = instance_cleanup)
     double s1 = metric(m1, "trechter_submissions_written_total{kind=\"funnel\"}");
     cr_assert(s1 >= s0 + 1, "funnel writes went from %.0f to %.0f", s0, s1);
     cr_assert(metric(m1, "trechter_http_requests_total{route=\"none\",status=\"404\"}") >= 1);
-    cr_assert(metric(m1, "trechter_aggregate_answers_total{route=\"funnels.list\",view=\"protected\"}") >= 1);
-    cr_assert(metric(m1, "trechter_http_request_duration_seconds_count{route=\"funnel.put\"}") >= 1);
-    cr_assert(metric(m1, "trechter_http_request_duration_seconds_bucket{route=\"funnel.put\",le=\"+Inf\"}") >= 1);
+    cr_assert(
+        metric(m1, "trechter_aggregate_answers_total{route=\"funnels.list\",view=\"protected\"}") >=
+        1);
+    cr_assert(metric(m1, "trechter_http_request_duration_seconds_count{route=\"funnel.put\"}") >=
+              1);
+    cr_assert(
+        metric(m1,
+               "trechter_http_request_duration_seconds_bucket{route=\"funnel.put\",le=\"+Inf\"}") >=
+        1);
     cr_assert(metric(m1, "trechter_db_pool_queries_total{pool=\"primary\"}") >= 1, "%s", m1);
     cr_assert(metric(m1, "trechter_db_pool_connections_open{pool=\"primary\"}") >= 1);
     cr_assert(metric(m1, "trechter_cache_misses_total") >= 1);
@@ -620,12 +644,14 @@ Test(ops_faults, backup_restore_round_trip_serves_the_same_figures, .timeout = 1
              itest_env("TRECHTER_PGDIR"), itest_env("TRECHTER_PGPORT"), dbname);
     const char *db = itest_env("TRECHTER_DB");
     const char *admin = itest_env("TRECHTER_TEST_DB");
-    cr_assert(itest_run("pg_dump --format=custom --file='%s' '%s'", dump, db) == 0, "pg_dump failed");
+    cr_assert(itest_run("pg_dump --format=custom --file='%s' '%s'", dump, db) == 0,
+              "pg_dump failed");
     itest_run("psql -X -q '%s' -c 'DROP DATABASE IF EXISTS %s' >/dev/null", admin, dbname);
-    cr_assert(itest_run("psql -X -q -v ON_ERROR_STOP=1 '%s' -c 'CREATE DATABASE %s' >/dev/null", admin,
-                  dbname) == 0);
-    cr_assert(itest_run("pg_restore --exit-on-error --no-owner --dbname='%s' '%s'", restored, dump) == 0,
-              "pg_restore failed");
+    cr_assert(itest_run("psql -X -q -v ON_ERROR_STOP=1 '%s' -c 'CREATE DATABASE %s' >/dev/null",
+                        admin, dbname) == 0);
+    cr_assert(
+        itest_run("pg_restore --exit-on-error --no-owner --dbname='%s' '%s'", restored, dump) == 0,
+        "pg_restore failed");
     char dir_keep[128];
     snprintf(dir_keep, sizeof dir_keep, "%s", inst.dir);
     inst.dir[0] = '\0'; /* keep the dump's directory while the instance is swapped */
@@ -637,9 +663,10 @@ Test(ops_faults, backup_restore_round_trip_serves_the_same_figures, .timeout = 1
     cr_assert_eq(after->status, 200, "restored: %ld %s", after->status, after->body);
     cr_assert(before->json && after->json && json_equal(before->json, after->json),
               "raw figures differ after restore:\nbefore %s\nafter  %s", before->body, after->body);
-    cr_assert(before_p->json && after_p->json && json_equal(before_p->json, after_p->json),
-              "protected figures differ after restore (same secret, same keys):\nbefore %s\nafter  %s",
-              before_p->body, after_p->body);
+    cr_assert(
+        before_p->json && after_p->json && json_equal(before_p->json, after_p->json),
+        "protected figures differ after restore (same secret, same keys):\nbefore %s\nafter  %s",
+        before_p->body, after_p->body);
     http_response_free(before);
     http_response_free(after);
     http_response_free(before_p);

@@ -39,8 +39,8 @@ static int matches(const char *re, const char *s)
 static void check_common(struct http_response *r)
 {
     const char *v = http_header(r, "API-Version");
-    cr_assert(matches("^[0-9]+\\.[0-9]+\\.[0-9]+$", v), "API-Version header missing or not semver: %s",
-              v ? v : "(none)");
+    cr_assert(matches("^[0-9]+\\.[0-9]+\\.[0-9]+$", v),
+              "API-Version header missing or not semver: %s", v ? v : "(none)");
     v = http_header(r, "X-Request-Id");
     cr_assert(matches("^[A-Za-z0-9._-]{1,64}$", v), "X-Request-Id missing or malformed: %s",
               v ? v : "(none)");
@@ -48,8 +48,8 @@ static void check_common(struct http_response *r)
 
 static void expect_status(struct http_response *r, long status, const char *what)
 {
-    cr_assert_eq(r->status, status, "%s: expected HTTP %ld, got %ld (curl code %d); body: %.*s", what,
-                 status, r->status, r->curl_code, BODY(r));
+    cr_assert_eq(r->status, status, "%s: expected HTTP %ld, got %ld (curl code %d); body: %.*s",
+                 what, status, r->status, r->curl_code, BODY(r));
     check_common(r);
 }
 
@@ -59,8 +59,8 @@ static void expect_problem(struct http_response *r, long status, const char *wha
     cr_assert(http_is_problem(r),
               "%s: expected application/problem+json with type, title, status=%ld, detail; got "
               "Content-Type %s, body %.*s",
-              what, status, http_header(r, "Content-Type") ? http_header(r, "Content-Type") : "(none)",
-              BODY(r));
+              what, status,
+              http_header(r, "Content-Type") ? http_header(r, "Content-Type") : "(none)", BODY(r));
 }
 
 static json_t *get_array(json_t *obj, const char *key, const char *what)
@@ -89,7 +89,8 @@ static json_t *find_by_key(json_t *arr, const char *key)
 {
     size_t i;
     json_t *it;
-    json_array_foreach(arr, i, it) {
+    json_array_foreach(arr, i, it)
+    {
         const char *k = key_of(it);
         if (k != NULL && strcmp(k, key) == 0)
             return it;
@@ -111,7 +112,8 @@ static int has_string(json_t *arr, const char *s)
 {
     size_t i;
     json_t *it;
-    json_array_foreach(arr, i, it) {
+    json_array_foreach(arr, i, it)
+    {
         if (json_is_string(it) && strcmp(json_string_value(it), s) == 0)
             return 1;
     }
@@ -137,10 +139,10 @@ static const char *token(const char *key)
 {
     const char *t = getenv(key);
     cr_assert(t != NULL && *t != '\0',
-              "%s is empty: tests/harness/env-up could not create this token (see its output)", key);
+              "%s is empty: tests/harness/env-up could not create this token (see its output)",
+              key);
     return t;
 }
-
 
 /* ---- a raw TLS connection, for framing that libcurl will not produce ---------------------- */
 
@@ -157,7 +159,8 @@ static void raw_open(struct raw *c)
     cr_assert(c->fd >= 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    cr_assert(connect(c->fd, (struct sockaddr *)&sa, sizeof sa) == 0, "connect to port %d failed", port);
+    cr_assert(connect(c->fd, (struct sockaddr *)&sa, sizeof sa) == 0, "connect to port %d failed",
+              port);
     struct timeval tv = {.tv_sec = 1};
     setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     c->ctx = SSL_CTX_new(TLS_client_method());
@@ -171,7 +174,8 @@ static void raw_open(struct raw *c)
     double start = itest_now_s();
     while ((rc = SSL_connect(c->ssl)) != 1) {
         int e = SSL_get_error(c->ssl, rc);
-        cr_assert((e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) && itest_now_s() - start < 10,
+        cr_assert((e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) &&
+                      itest_now_s() - start < 10,
                   "TLS handshake failed (SSL error %d)", e);
     }
 }
@@ -183,7 +187,8 @@ static void raw_send(struct raw *c, const char *data, size_t len)
 
 /* Reads until the peer closes or `limit` seconds pass. Returns 1 when closed (EOF or error),
  * 0 on time-out; what arrived is appended to out (NUL-terminated, up to cap-1 bytes). */
-static int raw_read_until_closed(struct raw *c, double limit, char *out, size_t cap, double *elapsed)
+static int raw_read_until_closed(struct raw *c, double limit, char *out, size_t cap,
+                                 double *elapsed)
 {
     size_t len = strlen(out);
     double start = itest_now_s();
@@ -236,7 +241,8 @@ Test(operations, readyz, .timeout = 30)
     cr_assert_str_eq(str_of(r->json, "database") ? str_of(r->json, "database") : "", "reachable");
     cr_assert_str_eq(str_of(r->json, "schema") ? str_of(r->json, "schema") : "", "compatible");
     json_t *v = json_object_get(r->json, "schemaVersion");
-    cr_assert(json_is_integer(v) && json_integer_value(v) >= 1, "schemaVersion missing: %.*s", BODY(r));
+    cr_assert(json_is_integer(v) && json_integer_value(v) >= 1, "schemaVersion missing: %.*s",
+              BODY(r));
     http_response_free(r);
 }
 
@@ -245,7 +251,8 @@ Test(operations, openapi_document, .timeout = 30)
     struct http_response *r = http_get("/v1/openapi.json", NULL);
     expect_status(r, 200, "GET /v1/openapi.json");
     const char *acao = http_header(r, "Access-Control-Allow-Origin");
-    cr_assert(acao && strcmp(acao, "*") == 0, "Access-Control-Allow-Origin: %s", acao ? acao : "(none)");
+    cr_assert(acao && strcmp(acao, "*") == 0, "Access-Control-Allow-Origin: %s",
+              acao ? acao : "(none)");
     cr_assert(json_is_object(r->json), "openapi.json is not a JSON object");
     const char *ver = str_of(r->json, "openapi");
     cr_assert(ver && strncmp(ver, "3.0", 3) == 0, "openapi version %s", ver ? ver : "(none)");
@@ -264,13 +271,15 @@ Test(operations, openapi_document, .timeout = 30)
     }
     /* The parameterised routes, whatever their parameter names. */
     static const char *const prefixes[] = {
-        "/v1/municipalities/{", "/v1/region-sets/{",
+        "/v1/municipalities/{",
+        "/v1/region-sets/{",
     };
     for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++) {
         int found = 0;
         const char *k;
         json_t *v;
-        json_object_foreach(paths, k, v) {
+        json_object_foreach(paths, k, v)
+        {
             if (strncmp(k, prefixes[i], strlen(prefixes[i])) == 0)
                 found = 1;
         }
@@ -288,7 +297,8 @@ Test(framing, request_id_generated, .timeout = 30)
     expect_status(a, 200, "GET /healthz");
     expect_status(b, 200, "GET /healthz");
     char *ida = strdup(http_header(a, "X-Request-Id"));
-    cr_assert_str_neq(ida, http_header(b, "X-Request-Id"), "two requests got the same X-Request-Id");
+    cr_assert_str_neq(ida, http_header(b, "X-Request-Id"),
+                      "two requests got the same X-Request-Id");
     free(ida);
     http_response_free(a);
     http_response_free(b);
@@ -328,7 +338,8 @@ Test(framing, request_id_invalid_replaced, .timeout = 30)
         struct http_response *r = http_do("GET", "/healthz", NULL, NULL, NULL, 0, hdr);
         expect_status(r, 200, bad[i]);
         const char *got = http_header(r, "X-Request-Id");
-        cr_assert(strcmp(got, bad[i] + strlen("X-Request-Id: ")) != 0, "invalid id echoed: %s", got);
+        cr_assert(strcmp(got, bad[i] + strlen("X-Request-Id: ")) != 0, "invalid id echoed: %s",
+                  got);
         http_response_free(r);
     }
 }
@@ -358,11 +369,13 @@ Test(framing, trailing_slash_404_not_redirect, .timeout = 30)
 
 Test(framing, unsupported_methods_405, .timeout = 30)
 {
-    static const char *const methods[] = {"PATCH", "OPTIONS", "DELETE", "POST", "PUT", "FOO", "BREW"};
+    static const char *const methods[] = {"PATCH", "OPTIONS", "DELETE", "POST",
+                                          "PUT",   "FOO",     "BREW"};
     for (size_t i = 0; i < sizeof methods / sizeof *methods; i++) {
         char what[64];
         snprintf(what, sizeof what, "%s /v1/municipalities", methods[i]);
-        struct http_response *r = http_do(methods[i], "/v1/municipalities", NULL, NULL, NULL, 0, NULL);
+        struct http_response *r =
+            http_do(methods[i], "/v1/municipalities", NULL, NULL, NULL, 0, NULL);
         expect_problem(r, 405, what);
         const char *allow = http_header(r, "Allow");
         cr_assert(allow != NULL, "%s: no Allow header", what);
@@ -469,8 +482,8 @@ Test(limits, body_over_1mib_413, .timeout = 30)
     /* Without Expect the body is sent at once; the daemon may close while it arrives, but any
      * answer must be a 413 problem. */
     const char *const noexpect[] = {"Expect:", NULL};
-    r = http_do("PUT", "/v1/municipalities/GM0599/funnels/2025-Q1", tok, "application/json", body, n,
-                noexpect);
+    r = http_do("PUT", "/v1/municipalities/GM0599/funnels/2025-Q1", tok, "application/json", body,
+                n, noexpect);
     if (r->status != 0)
         expect_problem(r, 413, "PUT 2 MiB funnel (no Expect)");
     http_response_free(r);
@@ -501,7 +514,8 @@ Test(limits, declared_length_refused_without_reading, .timeout = 30)
     cr_assert(strncmp(out, "HTTP/1.1 413", 12) == 0,
               "expected an immediate 413 for Content-Length: 2097152, got (after %.1f s): %.300s",
               elapsed, out);
-    cr_assert(strcasestr(out, "application/problem+json") != NULL, "413 is not problem+json: %.500s", out);
+    cr_assert(strcasestr(out, "application/problem+json") != NULL,
+              "413 is not problem+json: %.500s", out);
     raw_close(&c);
 }
 
@@ -514,11 +528,13 @@ Test(limits, stalled_head_disconnected, .timeout = 30)
     char out[8192] = "";
     double elapsed = 0;
     int closed = raw_read_until_closed(&c, 15, out, sizeof out, &elapsed);
-    cr_assert(closed, "a stalled request head was not disconnected within 15 s (header-timeout is 3 s)");
+    cr_assert(closed,
+              "a stalled request head was not disconnected within 15 s (header-timeout is 3 s)");
     cr_assert(elapsed >= 1.5, "disconnected after only %.1f s (header-timeout is 3 s)", elapsed);
     cr_assert(strstr(out, " 200 ") == NULL, "a stalled head got a 200: %.300s", out);
     if (out[0] != '\0')
-        cr_assert(strncmp(out, "HTTP/1.1 4", 10) == 0, "unexpected answer to a stalled head: %.300s", out);
+        cr_assert(strncmp(out, "HTTP/1.1 4", 10) == 0,
+                  "unexpected answer to a stalled head: %.300s", out);
     raw_close(&c);
 }
 
@@ -561,7 +577,8 @@ Test(limits, keep_alive_serves_several_requests, .timeout = 30)
         curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects);
         cr_assert_eq(status, 200, "request %d: status %ld", i + 1, status);
         if (i > 0)
-            cr_assert_eq(connects, 0, "request %d opened a new connection: keep-alive not kept", i + 1);
+            cr_assert_eq(connects, 0, "request %d opened a new connection: keep-alive not kept",
+                         i + 1);
     }
     fclose(devnull);
     curl_easy_cleanup(c);
@@ -596,8 +613,8 @@ Test(tls, tls11_refused, .timeout = 30)
 {
     long status;
     /* SECLEVEL=0 lets this client offer TLS 1.0/1.1 at all; the server must still refuse. */
-    CURLcode rc = tls_get(CURL_SSLVERSION_TLSv1_0 | CURL_SSLVERSION_MAX_TLSv1_1, "DEFAULT:@SECLEVEL=0",
-                          &status);
+    CURLcode rc = tls_get(CURL_SSLVERSION_TLSv1_0 | CURL_SSLVERSION_MAX_TLSv1_1,
+                          "DEFAULT:@SECLEVEL=0", &status);
     cr_assert_neq(rc, CURLE_OK, "a TLS 1.1 connection was accepted (status %ld)", status);
     cr_assert_eq(status, 0);
 }
@@ -626,7 +643,8 @@ Test(tls, plain_http_gets_no_http_response, .timeout = 30)
     CURLcode rc = curl_easy_perform(c);
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    cr_assert_neq(rc, CURLE_OK, "plain HTTP on the TLS port got an HTTP response (status %ld)", status);
+    cr_assert_neq(rc, CURLE_OK, "plain HTTP on the TLS port got an HTTP response (status %ld)",
+                  status);
     cr_assert(status < 200 || status > 299, "plain HTTP got %ld", status);
     fclose(devnull);
     curl_easy_cleanup(c);
@@ -639,11 +657,13 @@ Test(reference, municipalities, .timeout = 30)
     struct http_response *r = http_get("/v1/municipalities", NULL);
     expect_status(r, 200, "GET /v1/municipalities");
     json_t *list = get_array(r->json, "municipalities", "/v1/municipalities");
-    cr_assert_eq(json_array_size(list), 342, "expected 342 municipalities, got %zu", json_array_size(list));
+    cr_assert_eq(json_array_size(list), 342, "expected 342 municipalities, got %zu",
+                 json_array_size(list));
     size_t i;
     json_t *m;
     json_t *seen = json_object();
-    json_array_foreach(list, i, m) {
+    json_array_foreach(list, i, m)
+    {
         const char *code = str_of(m, "code");
         cr_assert(matches("^GM[0-9]{4}$", code), "municipality %zu: bad code", i);
         cr_assert(json_object_get(seen, code) == NULL, "duplicate municipality %s", code);
@@ -708,13 +728,16 @@ static json_t *check_regions(const char *set, size_t count, struct http_response
     json_t *seen = json_object();
     size_t i, j, total = 0;
     json_t *reg, *m;
-    json_array_foreach(regions, i, reg) {
-        cr_assert(str_of(reg, "code") && str_of(reg, "name"), "%s: region %zu lacks code/name", path, i);
+    json_array_foreach(regions, i, reg)
+    {
+        cr_assert(str_of(reg, "code") && str_of(reg, "name"), "%s: region %zu lacks code/name",
+                  path, i);
         json_t *ms = get_array(reg, "municipalities", path);
-        json_array_foreach(ms, j, m) {
+        json_array_foreach(ms, j, m)
+        {
             cr_assert(json_is_string(m), "%s: municipalities are not codes", path);
-            cr_assert(json_object_get(seen, json_string_value(m)) == NULL, "%s: %s in two regions", path,
-                      json_string_value(m));
+            cr_assert(json_object_get(seen, json_string_value(m)) == NULL, "%s: %s in two regions",
+                      path, json_string_value(m));
             json_object_set_new(seen, json_string_value(m), json_true());
             total++;
         }
@@ -755,14 +778,14 @@ Test(reference, stages, .timeout = 30)
     struct http_response *r = http_get("/v1/stages", NULL);
     expect_status(r, 200, "GET /v1/stages");
     json_t *stages = get_array(r->json, "stages", "/v1/stages");
-    static const char *const order[] = {"occurred", "disclosed", "signalled",
+    static const char *const order[] = {"occurred", "disclosed",    "signalled",
                                         "reported", "investigated", "helped"};
     cr_assert_eq(json_array_size(stages), 6, "expected 6 stages, got %zu", json_array_size(stages));
     for (size_t i = 0; i < 6; i++) {
         json_t *s = json_array_get(stages, i);
         const char *k = key_of(s);
-        cr_assert(k && strcmp(k, order[i]) == 0, "stage %zu is %s, expected %s", i, k ? k : "(none)",
-                  order[i]);
+        cr_assert(k && strcmp(k, order[i]) == 0, "stage %zu is %s, expected %s", i,
+                  k ? k : "(none)", order[i]);
         check_lang_pair(s, "label", order[i]);
         check_lang_pair(s, "definition", order[i]);
         json_t *dims = json_object_get(s, "dimensions");
@@ -804,13 +827,16 @@ Test(reference, partner_types, .timeout = 30)
     struct http_response *r = http_get("/v1/partner-types", NULL);
     expect_status(r, 200, "GET /v1/partner-types");
     json_t *pts = get_array(r->json, "partnerTypes", "/v1/partner-types");
-    cr_assert_eq(json_array_size(pts), 21, "expected 21 partner types, got %zu", json_array_size(pts));
+    cr_assert_eq(json_array_size(pts), 21, "expected 21 partner types, got %zu",
+                 json_array_size(pts));
     static const char *const keys[] = {
-        "womensShelter", "mentalHealth", "youthCare", "policeVice", "neighbourhoodTeam", "socialWork",
-        "gpOutOfHours", "youthFamilyCentre", "parentingSupport", "sexualAssaultCentre",
-        "emancipationExpertise", "forensicPhysician", "sexualityExpertise", "exploitationExpertise",
-        "psychiatryAddiction", "disabilityCare", "publicProsecution", "childProtectionBoard",
-        "offenderCare", "veiligThuis", "stiClinic"};
+        "womensShelter",       "mentalHealth",          "youthCare",
+        "policeVice",          "neighbourhoodTeam",     "socialWork",
+        "gpOutOfHours",        "youthFamilyCentre",     "parentingSupport",
+        "sexualAssaultCentre", "emancipationExpertise", "forensicPhysician",
+        "sexualityExpertise",  "exploitationExpertise", "psychiatryAddiction",
+        "disabilityCare",      "publicProsecution",     "childProtectionBoard",
+        "offenderCare",        "veiligThuis",           "stiClinic"};
     for (size_t i = 0; i < 21; i++)
         cr_expect(find_by_key(pts, keys[i]) != NULL, "partner type %s missing", keys[i]);
     http_response_free(r);
@@ -823,7 +849,8 @@ static void expect_401(const char *tok, const char *what)
     struct http_response *r = http_get("/v1/me", tok);
     expect_problem(r, 401, what);
     const char *wa = http_header(r, "WWW-Authenticate");
-    cr_assert(wa && strncasecmp(wa, "Bearer", 6) == 0, "%s: WWW-Authenticate is %s", what, wa ? wa : "(none)");
+    cr_assert(wa && strncasecmp(wa, "Bearer", 6) == 0, "%s: WWW-Authenticate is %s", what,
+              wa ? wa : "(none)");
     http_response_free(r);
 }
 
@@ -861,7 +888,8 @@ static struct http_response *me(const char *key)
     expect_status(r, 200, key);
     cr_assert(json_is_object(r->json), "%s: /v1/me is not JSON: %.*s", key, BODY(r));
     const char *cc = http_header(r, "Cache-Control");
-    cr_assert(cc && strstr(cc, "no-store"), "%s: /v1/me Cache-Control is %s", key, cc ? cc : "(none)");
+    cr_assert(cc && strstr(cc, "no-store"), "%s: /v1/me Cache-Control is %s", key,
+              cc ? cc : "(none)");
     cr_assert(json_object_get(r->json, "id") != NULL, "%s: /v1/me has no id", key);
     cr_assert(str_of(r->json, "label") != NULL, "%s: /v1/me has no label", key);
     return r;
@@ -874,7 +902,8 @@ Test(auth, me_rapporteur, .timeout = 30)
     json_t *raw = json_object_get(r->json, "rawFor");
     cr_assert(raw == NULL || json_is_null(raw) || (json_is_array(raw) && json_array_size(raw) == 0),
               "rapporteur rawFor: %.*s", BODY(r));
-    cr_assert(json_is_false(json_object_get(r->json, "protected")), "rapporteur must not be protected");
+    cr_assert(json_is_false(json_object_get(r->json, "protected")),
+              "rapporteur must not be protected");
     http_response_free(r);
 }
 
@@ -893,7 +922,8 @@ Test(auth, me_municipality, .timeout = 30)
     json_t *raw = json_object_get(r->json, "rawFor");
     cr_assert(json_is_array(raw) && json_array_size(raw) == 1 && has_string(raw, "GM0599"),
               "GM0599 rawFor: %.*s", BODY(r));
-    cr_assert(json_is_true(json_object_get(r->json, "protected")), "municipality must be protected");
+    cr_assert(json_is_true(json_object_get(r->json, "protected")),
+              "municipality must be protected");
     http_response_free(r);
 
     r = me("TOKEN_GM0363");

@@ -44,11 +44,6 @@
 
 /* ---- helpers --------------------------------------------------------------------------------- */
 
-
-
-
-
-
 /* ---- libpq ----------------------------------------------------------------------------------- */
 
 /* The first column of the first row of `sql` on `conninfo` as a number; -1 on any failure (one
@@ -85,9 +80,11 @@ static void pq_ok(const char *conninfo, const char *sql)
 static long long cell_count(const char *conninfo, const char *period)
 {
     char sql[320];
-    snprintf(sql, sizeof sql,
-             "SELECT count FROM current_funnel_cells WHERE period = '%s' AND municipality_code = '"
-             CODE "' AND stage = 'reported' AND dimension = 'total' AND category = ''", period);
+    snprintf(
+        sql, sizeof sql,
+        "SELECT count FROM current_funnel_cells WHERE period = '%s' AND municipality_code = '" CODE
+        "' AND stage = 'reported' AND dimension = 'total' AND category = ''",
+        period);
     return pq_num(conninfo, sql);
 }
 
@@ -134,15 +131,16 @@ static void standby_make(void)
 
 static void standby_stop(void)
 {
-    cr_assert(itest_run("'%s/tests/ops/make-standby' stop '%s/pg' >&2", itest_env("TRECHTER_SOURCE_DIR"),
-                  sb.dir) == 0);
+    cr_assert(itest_run("'%s/tests/ops/make-standby' stop '%s/pg' >&2",
+                        itest_env("TRECHTER_SOURCE_DIR"), sb.dir) == 0);
 }
 
 static void standby_destroy(void)
 {
     if (!sb.dir[0])
         return;
-    itest_run("'%s/tests/ops/make-standby' destroy '%s/pg' >&2", getenv("TRECHTER_SOURCE_DIR"), sb.dir);
+    itest_run("'%s/tests/ops/make-standby' destroy '%s/pg' >&2", getenv("TRECHTER_SOURCE_DIR"),
+              sb.dir);
     itest_run("rm -rf '%s'", sb.dir);
     sb.dir[0] = '\0';
 }
@@ -155,7 +153,8 @@ static void standby_catch_up(double limit)
     snprintf(sql, sizeof sql, "SELECT (pg_last_wal_replay_lsn() - '0/0' >= %lld)::int", target);
     double start = itest_now_s();
     while (pq_num(sb.conninfo, sql) != 1) {
-        cr_assert(itest_now_s() - start < limit, "the standby did not catch up within %.0f s", limit);
+        cr_assert(itest_now_s() - start < limit, "the standby did not catch up within %.0f s",
+                  limit);
         usleep(20 * 1000);
     }
 }
@@ -177,7 +176,8 @@ static void instance_start(const char *db_read, const char *lag_max)
     snprintf(inst.dir, sizeof inst.dir, "/tmp/trechter-sbd-XXXXXX");
     cr_assert(mkdtemp(inst.dir) != NULL);
     const char *tls = itest_env("TRECHTER_WORKDIR");
-    cr_assert(itest_run("cp '%s/tls/server.pem' '%s/tls/server-key.pem' '%s/'", tls, tls, inst.dir) == 0);
+    cr_assert(
+        itest_run("cp '%s/tls/server.pem' '%s/tls/server-key.pem' '%s/'", tls, tls, inst.dir) == 0);
     snprintf(inst.log, sizeof inst.log, "%s/daemon.log", inst.dir);
     inst.port = itest_free_port();
     do
@@ -192,13 +192,37 @@ static void instance_start(const char *db_read, const char *lag_max)
     snprintf(cert, sizeof cert, "%s/server.pem", inst.dir);
     snprintf(key, sizeof key, "%s/server-key.pem", inst.dir);
     const char *bin = itest_env("TRECHTER_BIN");
-    const char *argv[] = {bin, "serve", "--listen", listen, "--metrics-listen", metrics,
-                          "--tls-cert", cert, "--tls-key", key, "--db", primary(),
-                          "--db-read", db_read, "--db-read-lag-max", lag_max,
-                          "--sdc-secret-file", itest_env("TRECHTER_SECRET_FILE"),
-                          "--workers", "2", "--shutdown-timeout", "10s",
-                          "--rate-limit", "100000", "--rate-burst", "100000",
-                          "--address-rate-limit", "100000", "--address-burst", "100000", NULL};
+    const char *argv[] = {bin,
+                          "serve",
+                          "--listen",
+                          listen,
+                          "--metrics-listen",
+                          metrics,
+                          "--tls-cert",
+                          cert,
+                          "--tls-key",
+                          key,
+                          "--db",
+                          primary(),
+                          "--db-read",
+                          db_read,
+                          "--db-read-lag-max",
+                          lag_max,
+                          "--sdc-secret-file",
+                          itest_env("TRECHTER_SECRET_FILE"),
+                          "--workers",
+                          "2",
+                          "--shutdown-timeout",
+                          "10s",
+                          "--rate-limit",
+                          "100000",
+                          "--rate-burst",
+                          "100000",
+                          "--address-rate-limit",
+                          "100000",
+                          "--address-burst",
+                          "100000",
+                          NULL};
     fflush(NULL);
     pid_t pid = fork();
     cr_assert(pid >= 0);
@@ -365,12 +389,14 @@ static long long reported_of(const json_t *body)
     const json_t *rows = json_object_get(body, "rows");
     size_t i;
     const json_t *row;
-    json_array_foreach(rows, i, row) {
-        const char *code = json_string_value(json_object_get(json_object_get(row, "region"), "code"));
+    json_array_foreach(rows, i, row)
+    {
+        const char *code =
+            json_string_value(json_object_get(json_object_get(row, "region"), "code"));
         if (!code || strcmp(code, CODE) != 0)
             continue;
-        const json_t *count = json_object_get(
-            json_object_get(json_object_get(row, "stages"), "reported"), "count");
+        const json_t *count =
+            json_object_get(json_object_get(json_object_get(row, "stages"), "reported"), "count");
         return json_is_integer(count) ? (long long)json_integer_value(count) : -1;
     }
     return -1;
@@ -468,8 +494,9 @@ Test(standby_faults, aggregate_reads_are_served_by_the_standby, .timeout = 120, 
     static const char P[] = "2017-Q2";
     setup_pair("30s");
     const char *sbc = sb.conninfo;
-    long long on_standby = pq_num(sbc, "SELECT count(*) FROM pg_stat_activity WHERE application_name"
-                                       " = 'trechterd-read' AND datname = 'trechter'");
+    long long on_standby =
+        pq_num(sbc, "SELECT count(*) FROM pg_stat_activity WHERE application_name"
+                    " = 'trechterd-read' AND datname = 'trechter'");
     long long on_primary = pq_num(primary(), "SELECT count(*) FROM pg_stat_activity WHERE"
                                              " application_name = 'trechterd-read'");
     cr_assert(on_standby > 0, "no trechterd-read connection on the standby (%lld)", on_standby);
@@ -492,17 +519,20 @@ Test(standby_faults, aggregate_reads_are_served_by_the_standby, .timeout = 120, 
         cr_assert_eq(st, 200);
         cr_assert_eq(agg, t1,
                      "aggregate read %d answered %lld: the standby holds %d, the primary %d, so it"
-                     " was not served by the standby", i, agg, t1, t1 + 1000);
+                     " was not served by the standby",
+                     i, agg, t1, t1 + 1000);
     }
     /* Pool counters reach /metrics with the workers' 1 s heartbeat. */
     double q1 = q0;
-    for (double start = itest_now_s(); itest_now_s() - start < 3 && q1 - q0 < BATCH; usleep(100 * 1000))
+    for (double start = itest_now_s(); itest_now_s() - start < 3 && q1 - q0 < BATCH;
+         usleep(100 * 1000))
         q1 = metric_now(READ_QUERIES);
     cr_assert(q1 - q0 >= BATCH, "the read pool ran %.0f statements for %d aggregate reads", q1 - q0,
               BATCH);
     /* The standby's own statistics (its backends flush them within about a second). */
     long long tup1 = tup0;
-    for (double start = itest_now_s(); itest_now_s() - start < 5 && tup1 <= tup0; usleep(200 * 1000))
+    for (double start = itest_now_s(); itest_now_s() - start < 5 && tup1 <= tup0;
+         usleep(200 * 1000))
         tup1 = pq_num(sbc, "SELECT tup_returned + tup_fetched FROM pg_stat_database WHERE"
                            " datname = 'trechter'");
     cr_assert(tup0 >= 0 && tup1 > tup0, "the standby's row counters did not move (%lld -> %lld)",
@@ -514,7 +544,8 @@ Test(standby_faults, aggregate_reads_are_served_by_the_standby, .timeout = 120, 
     cr_assert(lag >= 0, "lag metric %.3f while the standby is connected", lag);
     cr_log_info("served by the standby: %d aggregate reads answered its figure %d (primary: %d); "
                 "read pool statements +%.0f; standby tup_returned+tup_fetched +%lld; lag metric "
-                "%.3f s", BATCH, t1, t1 + 1000, q1 - q0, tup1 - tup0, lag);
+                "%.3f s",
+                BATCH, t1, t1 + 1000, q1 - q0, tup1 - tup0, lag);
     set_cell(P, t1); /* as the daemon wrote it */
     pq_ok(sbc, "SELECT pg_wal_replay_resume()");
     standby_catch_up(10);
@@ -538,8 +569,10 @@ Test(standby_faults, write_fences_aggregate_reads_to_primary_until_replayed, .ti
     cr_assert_eq(cell_count(primary(), P), t3, "the primary does not hold the write");
     long long agg = aggregate_plain(P, &st);
     cr_assert_eq(st, 200);
-    cr_assert_eq(agg, t3, "right after a write the standby has not replayed, the aggregate says "
-                          "%lld (the standby's figure is %d), not %d", agg, t1, t3);
+    cr_assert_eq(agg, t3,
+                 "right after a write the standby has not replayed, the aggregate says "
+                 "%lld (the standby's figure is %d), not %d",
+                 agg, t1, t3);
     double start = itest_now_s();
     int reads = 0;
     while (itest_now_s() - start < 2.5) { /* past a 2 s lag probe */
@@ -605,7 +638,8 @@ Test(standby_faults, writer_sees_each_write_at_once_while_standby_replays, .time
         usleep((useconds_t)(i % 5) * 60 * 1000); /* vary where in the WAL writer's cycle we are */
     }
     cr_log_info("%d writes, each read back at once: %d stale cacheable reads, %d stale uncached "
-                "reads", N, stale_plain, stale);
+                "reads",
+                N, stale_plain, stale);
     cr_assert(stale == 0 && stale_plain == 0,
               "a writer read its own write stale (%d cacheable + %d uncached of %d; first: %s)",
               stale_plain, stale, N, first);
@@ -644,7 +678,8 @@ Test(standby_faults, standby_lagging_beyond_lag_max_falls_back_to_primary, .time
     cr_assert(both >= 0, "a worker still uses the lagging standby");
     cr_assert(lag > 3, "lag metric %.3f with replay paused beyond the limit", lag);
     cr_log_info("lag beyond db-read-lag-max 3s: the first read from the primary %.1f s after the "
-                "change, both workers %.1f s; lag metric %.3f s", switched, switched + both, lag);
+                "change, both workers %.1f s; lag metric %.3f s",
+                switched, switched + both, lag);
     set_cell(P, t1);
     pq_ok(sbc, "SELECT pg_wal_replay_resume()");
     standby_catch_up(10);
@@ -688,8 +723,8 @@ Test(standby_faults, stopped_standby_falls_back_to_primary, .timeout = 120, .fin
     free(m);
     cr_log_info("standby stopped: %d of %d aggregate reads in 5 s failed (first status %ld, the "
                 "last %.2f s after the stop); workers on standby %.0f; lag metric %.3f; read pool "
-                "statements +%.0f", failed, total, first_fail_status, last_fail, using_after,
-                lag_after, q1 - q0);
+                "statements +%.0f",
+                failed, total, first_fail_status, last_fail, using_after, lag_after, q1 - q0);
     cr_assert_eq(using_after, 0, "workers still on a stopped standby");
     cr_assert_eq(failed, 0,
                  "%d of %d aggregate reads failed after the standby stopped (first status %ld, "

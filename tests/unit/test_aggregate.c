@@ -20,7 +20,7 @@ static const struct sdc_params SDC = {4, 2, 10};
 static const unsigned char secret[] = "unit-test-secret-for-aggregate-0123456789";
 #define SECRET_LEN (sizeof secret - 1)
 
-static const char *const STAGES[6] = {"occurred", "disclosed", "signalled",
+static const char *const STAGES[6] = {"occurred", "disclosed",    "signalled",
                                       "reported", "investigated", "helped"};
 
 /* ---- helpers ------------------------------------------------------------------------------- */
@@ -112,7 +112,10 @@ static double real_of(json_t *fig, const char *key)
     return json_number_value(v);
 }
 
-static double round_to(double x, double f) { return round(x * f) / f; }
+static double round_to(double x, double f)
+{
+    return round(x * f) / f;
+}
 
 /* A key k for which the protected count of n differs from n (so a test tells the two apart). */
 static uint32_t key_moving(long long n)
@@ -128,8 +131,8 @@ Test(aggregate_rows, all_six_stages_are_listed_with_the_states_kept_apart, .time
 {
     struct catalog *cat = load_catalog();
     struct agg_cell cells[] = {
-        cell("signalled", "", 2, 0, 0, 0),      /* a real zero: published 0 */
-        cell("reported", "", 1, 30, 12345, 0),  /* given by one of the two */
+        cell("signalled", "", 2, 0, 0, 0),     /* a real zero: published 0 */
+        cell("reported", "", 1, 30, 12345, 0), /* given by one of the two */
     };
     struct agg_region *rs = calloc(2, sizeof *rs);
     region(&rs[0], "VR01", "Groningen", 10, 2, true, 0, cells, 2);
@@ -229,7 +232,8 @@ Test(aggregate_rows, per10k_and_fromPrevious_come_from_published_values, .timeou
     cr_assert_float_eq(real_of(r, "per10k"), round_to((double)pr * 10000.0 / 31000.0, 10), 1e-9);
     cr_assert_float_eq(real_of(r, "fromPrevious"), round_to((double)pr / (double)ps, 100), 1e-9);
     cr_assert_null(json_object_get(r, "withheld"));
-    /* The preceding stage (disclosed) is not known: signalled's conversion is null, not withheld. */
+    /* The preceding stage (disclosed) is not known: signalled's conversion is null, not withheld.
+     */
     cr_assert(json_is_null(json_object_get(s, "fromPrevious")));
     cr_assert_null(json_object_get(s, "withheld"));
     cr_assert_eq(json_integer_value(json_object_get(prot, "childPopulation")), 40000);
@@ -339,9 +343,9 @@ Test(aggregate_rows, a_breakdown_gives_each_allowed_stage_one_object_per_categor
 {
     struct catalog *cat = load_catalog();
     struct agg_cell cells[] = {
-        cell("signalled", "", 2, 41, 1, 0),        cell("signalled", "girl", 2, 27, 2, 0),
-        cell("signalled", "boy", 2, 13, 3, 0),     cell("signalled", "other", 2, 0, 0, 0),
-        cell("signalled", "unknown", 2, 1, 4, 0),  cell("reported", "", 2, 30, 5, 0),
+        cell("signalled", "", 2, 41, 1, 0),       cell("signalled", "girl", 2, 27, 2, 0),
+        cell("signalled", "boy", 2, 13, 3, 0),    cell("signalled", "other", 2, 0, 0, 0),
+        cell("signalled", "unknown", 2, 1, 4, 0), cell("reported", "", 2, 30, 5, 0),
         cell("reported", "girl", 1, 20, 6, 0), /* one municipality gave no gender for reported */
     };
     struct agg_region *rs = calloc(1, sizeof *rs);
@@ -366,9 +370,9 @@ Test(aggregate_rows, a_breakdown_gives_each_allowed_stage_one_object_per_categor
                        round_to(20.0 / 27.0, 100), 1e-9);
     cr_assert_str_eq(state_of(json_object_get(rbd, "boy")), "notKnown");
     /* A stage nobody gave: its categories are not known either. */
-    cr_assert_str_eq(state_of(json_object_get(
-                         json_object_get(stage_of(row, "helped"), "breakdown"), "girl")),
-                     "notKnown");
+    cr_assert_str_eq(
+        state_of(json_object_get(json_object_get(stage_of(row, "helped"), "breakdown"), "girl")),
+        "notKnown");
     json_decref(rows);
 
     /* care exists for helped only. */
@@ -466,12 +470,12 @@ Test(aggregate_compare, ranks_ties_national_ratio_zscores_and_quartiles, .timeou
     cr_assert_eq(json_array_size(out), 6, "no row is dropped");
     /* Ranked first, in rank order; then the rows without a value. */
     const char *order[] = {"VR02", NULL, NULL, "VR06"};
-    cr_assert_str_eq(
-        json_string_value(json_object_get(json_object_get(json_array_get(out, 0), "region"), "code")),
-        order[0]);
-    cr_assert_str_eq(
-        json_string_value(json_object_get(json_object_get(json_array_get(out, 3), "region"), "code")),
-        order[3]);
+    cr_assert_str_eq(json_string_value(json_object_get(
+                         json_object_get(json_array_get(out, 0), "region"), "code")),
+                     order[0]);
+    cr_assert_str_eq(json_string_value(json_object_get(
+                         json_object_get(json_array_get(out, 3), "region"), "code")),
+                     order[3]);
     for (size_t i = 4; i < 6; i++) {
         json_t *r = json_array_get(out, i);
         cr_assert(json_is_null(json_object_get(r, "rank")));
@@ -479,8 +483,7 @@ Test(aggregate_compare, ranks_ties_national_ratio_zscores_and_quartiles, .timeou
         cr_assert(json_is_null(json_object_get(r, "zScore")));
         cr_assert(json_is_null(json_object_get(r, "quartile")));
     }
-    cr_assert_str_eq(json_string_value(json_object_get(row_for(res, "VR03"), "state")),
-                     "notKnown");
+    cr_assert_str_eq(json_string_value(json_object_get(row_for(res, "VR03"), "state")), "notKnown");
     cr_assert_str_eq(json_string_value(json_object_get(row_for(res, "VR05"), "state")),
                      "notSubmitted");
 
@@ -499,9 +502,8 @@ Test(aggregate_compare, ranks_ties_national_ratio_zscores_and_quartiles, .timeou
                      "%s quartile", want[i].code);
         cr_assert_eq(json_integer_value(json_object_get(r, "value")), want[i].value);
         cr_assert_str_eq(json_string_value(json_object_get(r, "state")), "published");
-        cr_assert_float_eq(real_of(r, "zScore"),
-                           round_to(((double)want[i].value - 30.0) / sd, 100), 1e-9, "%s z",
-                           want[i].code);
+        cr_assert_float_eq(real_of(r, "zScore"), round_to(((double)want[i].value - 30.0) / sd, 100),
+                           1e-9, "%s z", want[i].code);
         cr_assert_float_eq(real_of(r, "ratioToNational"),
                            round_to((double)want[i].value / 120.0, 100), 1e-9);
     }
@@ -526,8 +528,8 @@ Test(aggregate_compare, a_withheld_rate_is_listed_after_the_ranked_rows, .timeou
     json_t *out = json_object_get(res, "rows");
     cr_assert_eq(json_array_size(out), 3);
     json_t *last = json_array_get(out, 2);
-    cr_assert_str_eq(
-        json_string_value(json_object_get(json_object_get(last, "region"), "code")), "VR11");
+    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(last, "region"), "code")),
+                     "VR11");
     cr_assert_str_eq(json_string_value(json_object_get(last, "state")), "withheld");
     cr_assert(json_is_null(json_object_get(last, "rank")));
     /* per10k: C 30.0 (about) > A 50.0 (about)? Compute from the published rows themselves. */
@@ -570,10 +572,9 @@ static const char CSV_HEADER[] = "period,region_code,region_name,protected,repor
 Test(aggregate_csv, long_form_header_and_lines, .timeout = 120)
 {
     struct catalog *cat = load_catalog();
-    struct agg_cell cells[] = {cell("signalled", "", 2, 40, 1, 20000),
-                               cell("reported", "", 2, 30, 2, 20000),
-                               cell("reported", "girl", 2, 20, 3, 20000),
-                               cell("reported", "boy", 2, 10, 4, 20000)};
+    struct agg_cell cells[] = {
+        cell("signalled", "", 2, 40, 1, 20000), cell("reported", "", 2, 30, 2, 20000),
+        cell("reported", "girl", 2, 20, 3, 20000), cell("reported", "boy", 2, 10, 4, 20000)};
     struct agg_region *rs = calloc(1, sizeof *rs);
     region(&rs[0], "VR17", "Rotterdam-Rijnmond", 13, 2, true, 20000, cells, 4);
     json_t *rows = aggregate_funnel_rows(rs, 1, cat, "gender", &SDC);
@@ -612,8 +613,7 @@ Test(aggregate_csv, excel_profile_bom_semicolon_decimal_comma, .timeout = 120)
     /* 30 * 10000 / 26200 = 11.45 -> 11.5; 30 / 41 = 0.73. */
     cr_assert_not_null(strstr(csv, ";reported;total;;published;30;11,5;0,73;\r\n"), "%s", csv);
     cr_assert_null(strchr(csv, '.'), "a decimal point in the Excel profile: %s", csv);
-    cr_assert_null(strstr(csv, ",published"), "a comma as delimiter in the Excel profile: %s",
-                   csv);
+    cr_assert_null(strstr(csv, ",published"), "a comma as delimiter in the Excel profile: %s", csv);
     free(csv);
     json_decref(rows);
     agg_regions_free(rs, 1);
@@ -648,8 +648,10 @@ Test(aggregate_csv, comparisons_csv_has_rank_and_value_columns, .timeout = 120)
     json_t *rows = rows_with_reported(cat, counts, 3, &national);
     json_t *res = aggregate_compare(rows, national, "reported", METRIC_COUNT);
     char *csv = aggregate_compare_csv(res, false);
-    cr_assert(strncmp(csv, "period,region_code,region_name,protected,rank,value,"
-                           "ratio_to_national,z_score,quartile,state\r\n", 86) == 0,
+    cr_assert(strncmp(csv,
+                      "period,region_code,region_name,protected,rank,value,"
+                      "ratio_to_national,z_score,quartile,state\r\n",
+                      86) == 0,
               "%.120s", csv);
     cr_assert_not_null(strstr(csv, "\r\n2025-Q1,VR02,Region 2,false,1,50,0.63,1,4,published\r\n"),
                        "%s", csv);
@@ -675,8 +677,8 @@ static uint64_t rnd(uint64_t *s)
 enum { N_MUNI = 1500, MAX_CELLS_PER_MUNI = 6 * 16 + 4 };
 
 struct inner {
-    int stage;          /* index into STAGES */
-    int dim;            /* catalog dimension index, -1 for the total */
+    int stage; /* index into STAGES */
+    int dim;   /* catalog dimension index, -1 for the total */
     const char *category;
     long long n;
     uint32_t k;
@@ -713,10 +715,10 @@ static void generate_muni(const struct catalog *cat, int i, struct muni *m, uint
             for (size_t c = 0; c < nc; c++) {
                 long long n = c + 1 == nc ? left : (left ? (long long)(rnd(s) % (left + 1)) : 0);
                 left -= n;
-                m->cells[m->ncells++] = (struct inner){
-                    st, d, cat->categories[d][c], n,
-                    cell_key(secret, SECRET_LEN, code, "2025-Q1", STAGES[st],
-                             cat->dimensions[d], cat->categories[d][c], n)};
+                m->cells[m->ncells++] =
+                    (struct inner){st, d, cat->categories[d][c], n,
+                                   cell_key(secret, SECRET_LEN, code, "2025-Q1", STAGES[st],
+                                            cat->dimensions[d], cat->categories[d][c], n)};
             }
         }
     }

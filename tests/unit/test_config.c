@@ -96,9 +96,9 @@ Test(config, file_text_with_comments_blank_lines_and_spaces)
 
 Test(config, crlf_line_endings_are_accepted)
 {
-    cr_assert_eq(config_parse_text(&cfg, "max-header = 32KiB\r\nworkers = 2\r\n", "w.conf", err,
-                                   sizeof err),
-                 0, "%s", err);
+    cr_assert_eq(
+        config_parse_text(&cfg, "max-header = 32KiB\r\nworkers = 2\r\n", "w.conf", err, sizeof err),
+        0, "%s", err);
     cr_assert_eq(cfg.max_header, 32u << 10);
     cr_assert_eq(cfg.workers, 2);
 }
@@ -267,7 +267,8 @@ Test(config, load_file_reports_a_missing_file_by_name)
 
 Test(config, hash_inside_a_value_is_not_a_comment)
 {
-    cr_assert_eq(config_parse_text(&cfg, "db = host=db1 password=a#b  # the primary\n# whole line\n",
+    cr_assert_eq(config_parse_text(&cfg,
+                                   "db = host=db1 password=a#b  # the primary\n# whole line\n",
                                    "x.conf", err, sizeof err),
                  0, "%s", err);
     cr_assert_str_eq(cfg.db, "host=db1 password=a#b", "a conninfo password may hold '#'");

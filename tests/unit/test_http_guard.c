@@ -32,7 +32,10 @@ Test(head_end, lf_lf)
 Test(head_end, incomplete_heads_give_zero)
 {
     static const char *heads[] = {
-        "", "GET /healthz HTTP/1.1", "GET /healthz HTTP/1.1\r\n", "GET / HTTP/1.1\r\nHost: x\r\n",
+        "",
+        "GET /healthz HTTP/1.1",
+        "GET /healthz HTTP/1.1\r\n",
+        "GET / HTTP/1.1\r\nHost: x\r\n",
         "GET / HTTP/1.1\r\nHost: x\r\n\r",
     };
     for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++)
@@ -70,9 +73,8 @@ Test(inspect, no_body)
 
 Test(inspect, content_length_within_the_cap)
 {
-    struct http_head_info i =
-        inspect("PUT /v1/municipalities/GM0599/funnels/2026-Q1 HTTP/1.1\r\n"
-                "content-length:   1000  \r\n\r\n");
+    struct http_head_info i = inspect("PUT /v1/municipalities/GM0599/funnels/2026-Q1 HTTP/1.1\r\n"
+                                      "content-length:   1000  \r\n\r\n");
     cr_assert_eq(i.verdict, GUARD_OK);
     cr_assert_eq(i.body_mode, BODY_LENGTH);
     cr_assert_eq(i.content_length, 1000);
@@ -81,9 +83,8 @@ Test(inspect, content_length_within_the_cap)
 
 Test(inspect, content_length_over_max_body_is_413)
 {
-    struct http_head_info i =
-        inspect("PUT /v1/municipalities/GM0599/funnels/2026-Q1 HTTP/1.1\r\n"
-                "Content-Length: 1001\r\n\r\n");
+    struct http_head_info i = inspect("PUT /v1/municipalities/GM0599/funnels/2026-Q1 HTTP/1.1\r\n"
+                                      "Content-Length: 1001\r\n\r\n");
     cr_assert_eq(i.verdict, GUARD_BODY_TOO_LARGE);
     cr_assert_eq(i.body_cap, 1000);
 }
@@ -126,8 +127,8 @@ Test(inspect, duplicate_content_length_is_bad_framing)
 
 Test(inspect, malformed_content_length_is_bad_framing)
 {
-    static const char *values[] = {"", "abc", "-1", "+5", "5,5", "0x10", "1 2", "12a",
-                                   "99999999999999999999999"};
+    static const char *values[] = {
+        "", "abc", "-1", "+5", "5,5", "0x10", "1 2", "12a", "99999999999999999999999"};
     char head[256];
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
         snprintf(head, sizeof head, "PUT /v1/x HTTP/1.1\r\nContent-Length: %s\r\n\r\n", values[i]);
@@ -190,8 +191,8 @@ static size_t feed_bytewise(struct chunk_scanner *s, size_t cap, const char *bod
     return passed;
 }
 
-static void both_ways(size_t cap, const char *body, enum chunk_state want_state,
-                      size_t want_passed, bool want_over_cap)
+static void both_ways(size_t cap, const char *body, enum chunk_state want_state, size_t want_passed,
+                      bool want_over_cap)
 {
     struct chunk_scanner a, b;
     size_t len = strlen(body);
@@ -264,11 +265,11 @@ Test(chunked, a_huge_declared_chunk_is_refused_before_its_data)
 Test(chunked, malformed_chunk_sizes_are_errors_not_over_cap)
 {
     static const char *bodies[] = {
-        "\r\nabc\r\n0\r\n\r\n",      /* no digits */
-        "zz\r\nabc\r\n0\r\n\r\n",    /* not hex */
-        "3\r\nabcX0\r\n\r\n",        /* data not followed by CRLF */
-        "1234567890abcdef0\r\n",     /* too many digits to be sane */
-        "-3\r\nabc\r\n0\r\n\r\n",    /* sign */
+        "\r\nabc\r\n0\r\n\r\n",   /* no digits */
+        "zz\r\nabc\r\n0\r\n\r\n", /* not hex */
+        "3\r\nabcX0\r\n\r\n",     /* data not followed by CRLF */
+        "1234567890abcdef0\r\n",  /* too many digits to be sane */
+        "-3\r\nabc\r\n0\r\n\r\n", /* sign */
     };
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
         struct chunk_scanner a, b;

@@ -93,8 +93,7 @@ Test(openapi, every_documented_operation_is_a_route)
                 lower(method_name(api_routes[i].method), m, sizeof m);
                 found = strcmp(api_routes[i].pattern, path) == 0 && strcmp(m, key) == 0;
             }
-            cr_assert(found, "the document has %s %s but the daemon has no such route", key,
-                      path);
+            cr_assert(found, "the document has %s %s but the daemon has no such route", key, path);
         }
         cr_assert_gt(ops, 0, "path %s has no operation", path);
     }

@@ -113,11 +113,11 @@ Test(problem, titles_of_every_status_the_api_answers)
         int status;
         const char *title;
     } want[] = {
-        {400, "Bad Request"},       {401, "Unauthorized"},
-        {403, "Forbidden"},         {404, "Not Found"},
-        {405, "Method Not Allowed"}, {409, "Conflict"},
+        {400, "Bad Request"},         {401, "Unauthorized"},
+        {403, "Forbidden"},           {404, "Not Found"},
+        {405, "Method Not Allowed"},  {409, "Conflict"},
         {412, "Precondition Failed"}, {413, "Content Too Large"},
-        {429, "Too Many Requests"}, {431, "Request Header Fields Too Large"},
+        {429, "Too Many Requests"},   {431, "Request Header Fields Too Large"},
         {503, "Service Unavailable"},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {

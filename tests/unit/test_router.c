@@ -160,8 +160,9 @@ Test(router, a_parameter_longer_than_the_limit_is_not_found)
 Test(router, escaped_or_odd_bytes_in_a_parameter_are_not_found)
 {
     static const char *paths[] = {
-        "/v1/municipalities/GM%30599", "/v1/municipalities/%2e%2e", "/v1/municipalities/GM 0599",
-        "/v1/municipalities/GM0599;x", "/v1/municipalities/GM0599\xc3\xa9", "/v1/municipalities/a+b",
+        "/v1/municipalities/GM%30599",       "/v1/municipalities/%2e%2e",
+        "/v1/municipalities/GM 0599",        "/v1/municipalities/GM0599;x",
+        "/v1/municipalities/GM0599\xc3\xa9", "/v1/municipalities/a+b",
     };
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         match(METHOD_GET, paths[i]);
