@@ -1,5 +1,6 @@
 /* Integration-test harness: see harness.h. */
 #include "harness.h"
+#include <jansson.h>
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -355,4 +356,26 @@ int itest_count_in_file(const char *path, const char *needle)
         n++;
     free(text);
     return n;
+}
+
+const char *itest_str_of(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+long long itest_int_of(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    cr_assert(json_is_integer(v), "\"%s\" is not an integer", key);
+    return json_integer_value(v);
+}
+
+void itest_expect_etag(struct http_response *r, int revision, const char *what)
+{
+    char want[32];
+    snprintf(want, sizeof want, "\"%d\"", revision);
+    const char *etag = http_header(r, "ETag");
+    cr_assert(etag != NULL && strcmp(etag, want) == 0, "%s: ETag %s, expected %s", what,
+              etag ? etag : "(none)", want);
 }

@@ -72,6 +72,12 @@ int itest_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *itest_slurp(const char *path);
 int itest_count_in_file(const char *path, const char *needle);
 
+/* JSON and response checks: a member's string (NULL when absent or not a string), a member that
+ * must be an integer, and a strong ETag that must name `revision`. */
+const char *itest_str_of(json_t *obj, const char *key);
+long long itest_int_of(json_t *obj, const char *key);
+void itest_expect_etag(struct http_response *r, int revision, const char *what);
+
 pid_t itest_daemon_pid(void);
 pid_t itest_daemon_restart(void);
 

@@ -89,28 +89,6 @@ static void expect_problem(struct http_response *r, long status, const char *wha
               http_header(r, "Content-Type") ? http_header(r, "Content-Type") : "(none)", BODY(r));
 }
 
-static const char *str_of(json_t *obj, const char *key)
-{
-    json_t *v = json_object_get(obj, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static long long int_of(json_t *obj, const char *key)
-{
-    json_t *v = json_object_get(obj, key);
-    cr_assert(json_is_integer(v), "\"%s\" is not an integer", key);
-    return json_integer_value(v);
-}
-
-static void expect_etag(struct http_response *r, int revision, const char *what)
-{
-    char want[32];
-    snprintf(want, sizeof want, "\"%d\"", revision);
-    const char *etag = http_header(r, "ETag");
-    cr_assert(etag != NULL && strcmp(etag, want) == 0, "%s: ETag %s, expected %s", what,
-              etag ? etag : "(none)", want);
-}
-
 /* A stage's total, -1 when the stage is absent. */
 static long long stage_total(json_t *doc, const char *stage)
 {
@@ -147,13 +125,13 @@ static void expect_document(struct http_response *r, const char *code, const cha
 {
     json_t *d = r->json;
     cr_assert(json_is_object(d), "%s: body is not a JSON object: %.*s", what, BODY(r));
-    cr_assert_str_eq(str_of(d, "municipality") ? str_of(d, "municipality") : "(none)", code,
-                     "%s: municipality", what);
-    cr_assert_str_eq(str_of(d, "period") ? str_of(d, "period") : "(none)", period, "%s: period",
-                     what);
-    cr_assert_eq(int_of(d, "revision"), revision, "%s: revision %lld, expected %d; %.*s", what,
-                 int_of(d, "revision"), revision, BODY(r));
-    const char *at = str_of(d, "submittedAt");
+    cr_assert_str_eq(itest_str_of(d, "municipality") ? itest_str_of(d, "municipality") : "(none)",
+                     code, "%s: municipality", what);
+    cr_assert_str_eq(itest_str_of(d, "period") ? itest_str_of(d, "period") : "(none)", period,
+                     "%s: period", what);
+    cr_assert_eq(itest_int_of(d, "revision"), revision, "%s: revision %lld, expected %d; %.*s",
+                 what, itest_int_of(d, "revision"), revision, BODY(r));
+    const char *at = itest_str_of(d, "submittedAt");
     cr_assert(at != NULL && strlen(at) >= 20 && at[4] == '-' && at[10] == 'T',
               "%s: submittedAt is not an RFC 3339 time: %s", what, at ? at : "(none)");
     json_t *by = json_object_get(d, "submittedBy");
@@ -161,11 +139,11 @@ static void expect_document(struct http_response *r, const char *code, const cha
     cr_assert(json_object_get(by, "id") != NULL && !json_is_null(json_object_get(by, "id")),
               "%s: submittedBy.id missing", what);
     if (label != NULL)
-        cr_assert_str_eq(str_of(by, "label") ? str_of(by, "label") : "(none)", label,
+        cr_assert_str_eq(itest_str_of(by, "label") ? itest_str_of(by, "label") : "(none)", label,
                          "%s: submittedBy.label", what);
     cr_assert(json_is_array(json_object_get(d, "warnings")), "%s: warnings is not an array", what);
     cr_assert(json_is_object(json_object_get(d, "stages")), "%s: stages is not an object", what);
-    expect_etag(r, revision, what);
+    itest_expect_etag(r, revision, what);
 }
 
 /* Finds an error in a 400 problem: in, pointer (body) or name, code. */
@@ -176,8 +154,8 @@ static json_t *find_error(json_t *problem, const char *in, const char *where, co
     json_t *e;
     json_array_foreach(errors, i, e)
     {
-        const char *ein = str_of(e, "in"), *ecode = str_of(e, "code");
-        const char *ewhere = str_of(e, strcmp(in, "body") == 0 ? "pointer" : "name");
+        const char *ein = itest_str_of(e, "in"), *ecode = itest_str_of(e, "code");
+        const char *ewhere = itest_str_of(e, strcmp(in, "body") == 0 ? "pointer" : "name");
         if (ein && ecode && strcmp(ein, in) == 0 && (code == NULL || strcmp(ecode, code) == 0) &&
             (where == NULL || (ewhere && strcmp(ewhere, where) == 0)))
             return e;
@@ -196,7 +174,8 @@ static void expect_error(struct http_response *r, const char *in, const char *wh
     cr_assert(e != NULL, "%s: expected an error {in: %s, %s: %s, code: %s}; got %.*s", what, in,
               strcmp(in, "body") == 0 ? "pointer" : "name", where ? where : "*", code ? code : "*",
               BODY(r));
-    cr_assert(str_of(e, "detail") && *str_of(e, "detail"), "%s: error without detail", what);
+    cr_assert(itest_str_of(e, "detail") && *itest_str_of(e, "detail"), "%s: error without detail",
+              what);
 }
 
 static void expect_absent(const char *code, const char *period, const char *what)
@@ -229,8 +208,9 @@ static int has_warning(json_t *warnings, const char *code, const char *pointer)
     json_t *w;
     json_array_foreach(warnings, i, w)
     {
-        if (str_of(w, "code") && strcmp(str_of(w, "code"), code) == 0 && str_of(w, "pointer") &&
-            strcmp(str_of(w, "pointer"), pointer) == 0 && str_of(w, "detail"))
+        if (itest_str_of(w, "code") && strcmp(itest_str_of(w, "code"), code) == 0 &&
+            itest_str_of(w, "pointer") && strcmp(itest_str_of(w, "pointer"), pointer) == 0 &&
+            itest_str_of(w, "detail"))
             return 1;
     }
     return 0;
@@ -323,7 +303,7 @@ Test(funnels, same_content_is_unchanged, .timeout = 60)
     expect_status(r, 200, "reordered PUT");
     cr_assert(json_is_true(json_object_get(r->json, "unchanged")),
               "reordered/whitespace/zero-category PUT is not unchanged: %.*s", BODY(r));
-    expect_etag(r, 1, "reordered PUT");
+    itest_expect_etag(r, 1, "reordered PUT");
     http_response_free(r);
 
     json_t *list = revisions_of(RAPPORTEUR, "GM0047", "2024-Q1", 200);
@@ -380,12 +360,13 @@ Test(funnels, new_revision_snapshot_and_history, .timeout = 60)
     cr_assert_eq(json_array_size(list), 2, "revisions: %zu entries", json_array_size(list));
     for (size_t i = 0; i < 2; i++) {
         json_t *e = json_array_get(list, i);
-        cr_assert_eq(int_of(e, "revision"), (long long)i + 1, "revisions[%zu].revision", i);
+        cr_assert_eq(itest_int_of(e, "revision"), (long long)i + 1, "revisions[%zu].revision", i);
         cr_assert(json_is_false(json_object_get(e, "deleted")), "revisions[%zu].deleted", i);
-        cr_assert(str_of(e, "submittedAt") != NULL, "revisions[%zu].submittedAt", i);
+        cr_assert(itest_str_of(e, "submittedAt") != NULL, "revisions[%zu].submittedAt", i);
         json_t *by = json_object_get(e, "submittedBy");
         cr_assert(json_object_get(by, "id") != NULL, "revisions[%zu].submittedBy.id", i);
-        cr_assert_str_eq(str_of(by, "label") ? str_of(by, "label") : "(none)", "itest rapporteur");
+        cr_assert_str_eq(itest_str_of(by, "label") ? itest_str_of(by, "label") : "(none)",
+                         "itest rapporteur");
         cr_assert(json_is_array(json_object_get(e, "warnings")), "revisions[%zu].warnings", i);
     }
     json_decref(list);
@@ -419,7 +400,7 @@ Test(funnels, if_match, .timeout = 60)
     http_response_free(r);
     r = get_funnel(RAPPORTEUR, "GM0059", "2024-Q1", NULL);
     expect_status(r, 200, "GET after 412");
-    cr_assert_eq(int_of(r->json, "revision"), 1, "a 412 wrote a revision");
+    cr_assert_eq(itest_int_of(r->json, "revision"), 1, "a 412 wrote a revision");
     cr_assert_eq(stage_total(r->json, "reported"), 7, "a 412 changed the figures");
     http_response_free(r);
 
@@ -432,11 +413,11 @@ Test(funnels, if_match, .timeout = 60)
     /* If-Match: * on an existing resource. */
     r = put_funnel(RAPPORTEUR, "GM0059", "2024-Q1", NULL, b1, star);
     expect_status(r, 200, "If-Match * on revision 2");
-    cr_assert_eq(int_of(r->json, "revision"), 3);
+    cr_assert_eq(itest_int_of(r->json, "revision"), 3);
     http_response_free(r);
     r = put_funnel(RAPPORTEUR, "GM0059", "2024-Q1", NULL, b2, NULL);
     expect_status(r, 200, "back to b2");
-    cr_assert_eq(int_of(r->json, "revision"), 4);
+    cr_assert_eq(itest_int_of(r->json, "revision"), 4);
     http_response_free(r);
 
     /* The ETag of revision 1 is stale now. */
@@ -456,7 +437,7 @@ Test(funnels, dry_run_writes_nothing, .timeout = 60)
     struct http_response *r = put_funnel(RAPPORTEUR, "GM0060", "2024-Q1", "?dryRun=true", b1, NULL);
     expect_status(r, 201, "dry-run create");
     cr_assert(json_is_true(json_object_get(r->json, "dryRun")), "no dryRun:true: %.*s", BODY(r));
-    cr_assert_eq(int_of(r->json, "revision"), 1);
+    cr_assert_eq(itest_int_of(r->json, "revision"), 1);
     cr_assert_eq(stage_total(r->json, "reported"), 7);
     http_response_free(r);
     expect_absent("GM0060", "2024-Q1", "GET after a dry-run create");
@@ -470,12 +451,12 @@ Test(funnels, dry_run_writes_nothing, .timeout = 60)
     r = put_funnel(RAPPORTEUR, "GM0060", "2024-Q1", "?dryRun=true", b2, NULL);
     expect_status(r, 200, "dry-run update");
     cr_assert(json_is_true(json_object_get(r->json, "dryRun")), "no dryRun:true: %.*s", BODY(r));
-    cr_assert_eq(int_of(r->json, "revision"), 2);
+    cr_assert_eq(itest_int_of(r->json, "revision"), 2);
     http_response_free(r);
 
     r = get_funnel(RAPPORTEUR, "GM0060", "2024-Q1", NULL);
     expect_status(r, 200, "GET after a dry-run update");
-    cr_assert_eq(int_of(r->json, "revision"), 1, "a dry run wrote a revision");
+    cr_assert_eq(itest_int_of(r->json, "revision"), 1, "a dry run wrote a revision");
     cr_assert_eq(stage_total(r->json, "reported"), 7, "a dry run changed the figures");
     http_response_free(r);
     json_t *list = revisions_of(RAPPORTEUR, "GM0060", "2024-Q1", 200);
@@ -485,7 +466,7 @@ Test(funnels, dry_run_writes_nothing, .timeout = 60)
     /* A real update afterwards gets revision 2: the dry run used no number. */
     r = put_funnel(RAPPORTEUR, "GM0060", "2024-Q1", NULL, b2, NULL);
     expect_status(r, 200, "real update");
-    cr_assert_eq(int_of(r->json, "revision"), 2);
+    cr_assert_eq(itest_int_of(r->json, "revision"), 2);
     http_response_free(r);
 }
 
@@ -588,7 +569,7 @@ Test(validation, boundaries_accepted, .timeout = 60)
 
     r = put_funnel(RAPPORTEUR, "GM0074", "2024-Q1", NULL, "{\"stages\": {}}", NULL);
     expect_status(r, 200, "{\"stages\": {}}");
-    cr_assert_eq(int_of(r->json, "revision"), 2);
+    cr_assert_eq(itest_int_of(r->json, "revision"), 2);
     cr_assert_eq(stage_count(r->json), 0, "empty stages echoed as %.*s", BODY(r));
     http_response_free(r);
 }
@@ -696,7 +677,7 @@ Test(validation, path_errors, .timeout = 60)
     http_response_free(r);
     r = get_funnel(RAPPORTEUR, "GM0086", "2023Q3", NULL);
     expect_status(r, 200, "GET 2023Q3");
-    cr_assert_str_eq(str_of(r->json, "period"), "2023-Q3");
+    cr_assert_str_eq(itest_str_of(r->json, "period"), "2023-Q3");
     http_response_free(r);
     r = put_funnel(RAPPORTEUR, "GM0086", "2023-Q3", NULL, body, NULL);
     expect_status(r, 200, "PUT 2023-Q3 same content");
@@ -834,7 +815,7 @@ Test(access, matrix, .timeout = 60)
     }
     r = get_funnel(token("TOKEN_GM0599"), "GM0599", "2023-Q2", NULL);
     expect_status(r, 200, "GM0599 after the refused requests");
-    cr_assert_eq(int_of(r->json, "revision"), 1, "a refused request changed GM0599 2023-Q2");
+    cr_assert_eq(itest_int_of(r->json, "revision"), 1, "a refused request changed GM0599 2023-Q2");
     http_response_free(r);
 }
 
@@ -890,9 +871,10 @@ Test(access, delete_tombstone_and_recreate, .timeout = 60)
     cr_assert_eq(json_array_size(list), 2, "revisions after DELETE: %zu", json_array_size(list));
     cr_assert(json_is_false(json_object_get(json_array_get(list, 0), "deleted")));
     json_t *tomb = json_array_get(list, 1);
-    cr_assert_eq(int_of(tomb, "revision"), 2);
+    cr_assert_eq(itest_int_of(tomb, "revision"), 2);
     cr_assert(json_is_true(json_object_get(tomb, "deleted")), "tombstone not deleted:true");
-    cr_assert_str_eq(str_of(json_object_get(tomb, "submittedBy"), "label"), "itest rapporteur");
+    cr_assert_str_eq(itest_str_of(json_object_get(tomb, "submittedBy"), "label"),
+                     "itest rapporteur");
     json_decref(list);
 
     /* If-Match on the deleted resource: it does not exist. */
@@ -910,7 +892,7 @@ Test(access, delete_tombstone_and_recreate, .timeout = 60)
     http_response_free(r);
     r = get_funnel(RAPPORTEUR, "GM0599", "2022-Q2", NULL);
     expect_status(r, 200, "GET after re-create");
-    expect_etag(r, 3, "GET after re-create");
+    itest_expect_etag(r, 3, "GET after re-create");
     http_response_free(r);
     list = revisions_of(RAPPORTEUR, "GM0599", "2022-Q2", 200);
     cr_assert_eq(json_array_size(list), 3);

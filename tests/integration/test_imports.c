@@ -64,12 +64,6 @@ static struct http_response *get_funnel(const char *tok, const char *code, const
     return req("GET", path, tok, NULL, NULL, 0, NULL);
 }
 
-static const char *str_of(json_t *obj, const char *key)
-{
-    json_t *v = json_object_get(obj, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 static void expect_status(struct http_response *r, long status, const char *what)
 {
     cr_assert_eq(r->status, status, "%s: expected HTTP %ld, got %ld (curl code %d); body: %.*s",
@@ -95,7 +89,7 @@ static void expect_summary(struct http_response *r, const char *status, int crea
 {
     json_t *j = r->json;
     cr_assert(json_is_object(j), "%s: body is not JSON: %.*s", what, BODY(r));
-    cr_assert_str_eq(str_of(j, "status") ? str_of(j, "status") : "(none)", status,
+    cr_assert_str_eq(itest_str_of(j, "status") ? itest_str_of(j, "status") : "(none)", status,
                      "%s: status; %.*s", what, BODY(r));
     const char *names[] = {"created", "updated", "unchanged", "rejected"};
     int want[] = {created, updated, unchanged, rejected};
@@ -117,7 +111,7 @@ static void expect_rejected_summary(struct http_response *r, int rejected, const
 {
     json_t *j = json_object_get(r->json, "import");
     cr_assert(json_is_object(j), "%s: the problem has no import summary; %.*s", what, BODY(r));
-    cr_assert_str_eq(str_of(j, "status") ? str_of(j, "status") : "(none)", "rejected",
+    cr_assert_str_eq(itest_str_of(j, "status") ? itest_str_of(j, "status") : "(none)", "rejected",
                      "%s: status; %.*s", what, BODY(r));
     const char *names[] = {"created", "updated", "unchanged"};
     for (int i = 0; i < 3; i++) {
@@ -146,7 +140,7 @@ static json_t *find_error(json_t *problem, const char *pointer, const char *code
     json_t *e;
     json_array_foreach(json_object_get(problem, "errors"), i, e)
     {
-        const char *p = str_of(e, "pointer"), *c = str_of(e, "code");
+        const char *p = itest_str_of(e, "pointer"), *c = itest_str_of(e, "code");
         if ((pointer == NULL || (p && strcmp(p, pointer) == 0)) &&
             (code == NULL || (c && strcmp(c, code) == 0)))
             return e;
@@ -229,7 +223,7 @@ Test(imports_json, three_funnels_created_then_unchanged_then_updated, .timeout =
     cr_assert_eq(stage_total(d, "reported"), 30);
     cr_assert_eq(cat_count(d, "signalled", "gender", "girl"), 27);
     cr_assert_eq(cat_count(d, "signalled", "gender", "unknown"), 1);
-    cr_assert_str_eq(str_of(json_object_get(d, "submittedBy"), "label"), "itest rapporteur");
+    cr_assert_str_eq(itest_str_of(json_object_get(d, "submittedBy"), "label"), "itest rapporteur");
     json_decref(d);
     d = get_present("GM0106", "2021-Q1", "GET GM0106");
     cr_assert_eq(stage_total(d, "reported"), 12);
@@ -280,7 +274,7 @@ Test(imports_json, invalid_item_rejects_all_with_pointer, .timeout = 60)
     expect_problem(r, 400, "JSON import with a negative count in item 3");
     cr_assert(find_error(r->json, "/3/stages/reported/total", "negative"), "%.*s", BODY(r));
     json_t *e = find_error(r->json, "/3/stages/reported/total", NULL);
-    cr_assert_str_eq(str_of(e, "in") ? str_of(e, "in") : "(none)", "body");
+    cr_assert_str_eq(itest_str_of(e, "in") ? itest_str_of(e, "in") : "(none)", "body");
     expect_rejected_summary(r, 4, "rejected JSON import");
     http_response_free(r);
     expect_absent("GM0114", "2021-Q2", "GM0114 after a rejected import");
@@ -336,7 +330,7 @@ Test(imports_json, unknown_municipality_rejects_all, .timeout = 60)
     expect_problem(r, 400, "import naming GM9999");
     json_t *e = find_error(r->json, NULL, "unknown-municipality");
     cr_assert(e != NULL, "no unknown-municipality error: %.*s", BODY(r));
-    const char *p = str_of(e, "pointer");
+    const char *p = itest_str_of(e, "pointer");
     cr_assert(p && strncmp(p, "/1", 2) == 0, "unknown-municipality pointer %s, expected /1...",
               p ? p : "(none)");
     expect_rejected_summary(r, 3, "import naming GM9999");
@@ -455,7 +449,7 @@ Test(imports_access, who_may_import, .timeout = 60)
     expect_summary(r, "imported", 1, 0, 0, 0, "GM0599 token importing GM0599");
     http_response_free(r);
     json_t *d = get_present("GM0599", "2021-Q4", "GM0599 after its own import");
-    cr_assert_str_eq(str_of(json_object_get(d, "submittedBy"), "label"),
+    cr_assert_str_eq(itest_str_of(json_object_get(d, "submittedBy"), "label"),
                      "GM0599 itest data office");
     json_decref(d);
 }
@@ -536,7 +530,7 @@ static char (*municipality_codes(size_t n))[8]
     cr_assert(json_array_size(list) >= n, "only %zu municipalities", json_array_size(list));
     char(*codes)[8] = calloc(n, 8);
     for (size_t i = 0; i < n; i++)
-        snprintf(codes[i], 8, "%s", str_of(json_array_get(list, i), "code"));
+        snprintf(codes[i], 8, "%s", itest_str_of(json_array_get(list, i), "code"));
     http_response_free(r);
     return codes;
 }
@@ -578,10 +572,10 @@ Test(imports_csv, five_hundred_rows_one_bad_loads_nothing, .timeout = 60)
     json_t *errors = json_object_get(r->json, "errors");
     cr_assert_eq(json_array_size(errors), 1, "expected 1 error: %.*s", BODY(r));
     json_t *e = json_array_get(errors, 0);
-    cr_assert_str_eq(str_of(e, "pointer") ? str_of(e, "pointer") : "(none)", "row 250/count",
-                     "%.*s", BODY(r));
-    cr_assert_str_eq(str_of(e, "in") ? str_of(e, "in") : "(none)", "body");
-    cr_assert(str_of(e, "code") && str_of(e, "detail"), "error without code/detail");
+    cr_assert_str_eq(itest_str_of(e, "pointer") ? itest_str_of(e, "pointer") : "(none)",
+                     "row 250/count", "%.*s", BODY(r));
+    cr_assert_str_eq(itest_str_of(e, "in") ? itest_str_of(e, "in") : "(none)", "body");
+    cr_assert(itest_str_of(e, "code") && itest_str_of(e, "detail"), "error without code/detail");
     expect_rejected_summary(r, 100, "500-row CSV");
     http_response_free(r);
     /* Row 250 is municipality 49 (rows 247..251); nothing of any is loaded. */
@@ -682,7 +676,7 @@ Test(imports_store, cell_keys_and_audit_with_period_written_2021Q2, .timeout = 6
     http_response_free(r);
 
     json_t *d = get_present("GM0166", "2021-Q2", "GM0166 2021-Q2");
-    cr_assert_str_eq(str_of(d, "period"), "2021-Q2");
+    cr_assert_str_eq(itest_str_of(d, "period"), "2021-Q2");
     json_decref(d);
     PGconn *db = db_connect();
     expect_total_key(db, "GM0166", "2021-Q2", "reported", 30);
@@ -716,7 +710,7 @@ Test(imports_store, warnings_point_into_the_import, .timeout = 60)
     json_t *it;
     json_array_foreach(w, i, it)
     {
-        const char *code = str_of(it, "code"), *ptr = str_of(it, "pointer");
+        const char *code = itest_str_of(it, "code"), *ptr = itest_str_of(it, "pointer");
         if (code && ptr && strcmp(ptr, "/1/stages/reported/total") == 0) {
             order += strcmp(code, "stage-order") == 0;
             outlier += strcmp(code, "outlier") == 0;
@@ -732,7 +726,7 @@ Test(imports_store, warnings_point_into_the_import, .timeout = 60)
     int stored = 0;
     json_array_foreach(json_object_get(r->json, "warnings"), i, it)
     {
-        const char *ptr = str_of(it, "pointer");
+        const char *ptr = itest_str_of(it, "pointer");
         stored += ptr && strcmp(ptr, "/stages/reported/total") == 0;
     }
     cr_assert_eq(stored, 2, "stored warnings: %.*s", BODY(r));

@@ -93,28 +93,6 @@ static void expect_problem(struct http_response *r, long status, const char *wha
               BODY(r));
 }
 
-static const char *str_of(json_t *obj, const char *key)
-{
-    json_t *v = json_object_get(obj, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static long long int_of(json_t *obj, const char *key)
-{
-    json_t *v = json_object_get(obj, key);
-    cr_assert(json_is_integer(v), "\"%s\" is not an integer", key);
-    return json_integer_value(v);
-}
-
-static void expect_etag(struct http_response *r, int revision, const char *what)
-{
-    char want[32];
-    snprintf(want, sizeof want, "\"%d\"", revision);
-    const char *etag = http_header(r, "ETag");
-    cr_assert(etag != NULL && strcmp(etag, want) == 0, "%s: ETag %s, expected %s", what,
-              etag ? etag : "(none)", want);
-}
-
 /* Checks the fields of a 200/201 network answer (or a GET): the document, its metadata and its
  * steps; the steps must say met/known as given. */
 static void expect_network(struct http_response *r, const char *code, const char *period,
@@ -122,11 +100,11 @@ static void expect_network(struct http_response *r, const char *code, const char
 {
     json_t *d = r->json;
     cr_assert(json_is_object(d), "%s: body is not a JSON object: %.*s", what, BODY(r));
-    cr_assert_str_eq(str_of(d, "municipality") ? str_of(d, "municipality") : "(none)", code,
-                     "%s: municipality", what);
-    cr_assert_str_eq(str_of(d, "period") ? str_of(d, "period") : "(none)", period, "%s: period",
-                     what);
-    cr_assert_eq(int_of(d, "revision"), revision, "%s: revision; %.*s", what, BODY(r));
+    cr_assert_str_eq(itest_str_of(d, "municipality") ? itest_str_of(d, "municipality") : "(none)",
+                     code, "%s: municipality", what);
+    cr_assert_str_eq(itest_str_of(d, "period") ? itest_str_of(d, "period") : "(none)", period,
+                     "%s: period", what);
+    cr_assert_eq(itest_int_of(d, "revision"), revision, "%s: revision; %.*s", what, BODY(r));
     cr_assert(json_is_object(json_object_get(d, "submittedBy")), "%s: submittedBy", what);
     cr_assert(json_is_string(json_object_get(d, "submittedAt")), "%s: submittedAt", what);
     json_t *warnings = json_object_get(d, "warnings");
@@ -138,9 +116,9 @@ static void expect_network(struct http_response *r, const char *code, const char
     json_t *steps = json_object_get(d, "steps");
     cr_assert(json_is_object(steps) && json_object_size(steps) == 8, "%s: steps %.*s", what,
               BODY(r));
-    cr_assert_eq(int_of(d, "stepsMet"), met, "%s: stepsMet; %.*s", what, BODY(r));
-    cr_assert_eq(int_of(d, "stepsKnown"), known, "%s: stepsKnown; %.*s", what, BODY(r));
-    expect_etag(r, revision, what);
+    cr_assert_eq(itest_int_of(d, "stepsMet"), met, "%s: stepsMet; %.*s", what, BODY(r));
+    cr_assert_eq(itest_int_of(d, "stepsKnown"), known, "%s: stepsKnown; %.*s", what, BODY(r));
+    itest_expect_etag(r, revision, what);
 }
 
 /* The step's value in an answer: 1 true, 0 false, -1 null. */
@@ -157,8 +135,8 @@ static json_t *find_error(json_t *problem, const char *in, const char *where, co
     json_t *e;
     json_array_foreach(json_object_get(problem, "errors"), i, e)
     {
-        const char *ein = str_of(e, "in"), *ecode = str_of(e, "code");
-        const char *ewhere = str_of(e, strcmp(in, "body") == 0 ? "pointer" : "name");
+        const char *ein = itest_str_of(e, "in"), *ecode = itest_str_of(e, "code");
+        const char *ewhere = itest_str_of(e, strcmp(in, "body") == 0 ? "pointer" : "name");
         if (ein && ecode && strcmp(ein, in) == 0 && strcmp(ecode, code) == 0 && ewhere &&
             strcmp(ewhere, where) == 0)
             return e;
@@ -173,7 +151,8 @@ static void expect_error(struct http_response *r, const char *in, const char *wh
     json_t *e = find_error(r->json, in, where, code);
     cr_assert(e != NULL, "%s: expected an error {in: %s, %s, code: %s}; got %.*s", what, in, where,
               code, BODY(r));
-    cr_assert(str_of(e, "detail") && *str_of(e, "detail"), "%s: error without detail", what);
+    cr_assert(itest_str_of(e, "detail") && *itest_str_of(e, "detail"), "%s: error without detail",
+              what);
 }
 
 static void expect_absent(const char *code, const char *period, const char *what)
@@ -216,9 +195,10 @@ Test(networks, create_unchanged_update_and_history, .timeout = 60)
     const char *loc = http_header(r, "Location");
     cr_assert(loc && strcmp(loc, "/v1/municipalities/GM0344/networks/2020-Q2") == 0, "Location %s",
               loc ? loc : "(none)");
-    cr_assert_str_eq(str_of(json_object_get(r->json, "partners"), "veiligThuis"), "committed");
-    cr_assert_eq(int_of(json_object_get(r->json, "approach"), "trainingsThisYear"), 2);
-    cr_assert_str_eq(str_of(json_object_get(r->json, "prevention"), "onlineAttention"),
+    cr_assert_str_eq(itest_str_of(json_object_get(r->json, "partners"), "veiligThuis"),
+                     "committed");
+    cr_assert_eq(itest_int_of(json_object_get(r->json, "approach"), "trainingsThisYear"), 2);
+    cr_assert_str_eq(itest_str_of(json_object_get(r->json, "prevention"), "onlineAttention"),
                      "inProgress");
     cr_assert(!json_is_true(json_object_get(r->json, "unchanged")));
     http_response_free(r);
@@ -270,7 +250,7 @@ Test(networks, create_unchanged_update_and_history, .timeout = 60)
 
     json_t *list = revisions_of(RAPPORTEUR, "GM0344", "2020-Q2");
     cr_assert_eq(json_array_size(list), 2);
-    cr_assert_eq(int_of(json_array_get(list, 1), "revision"), 2);
+    cr_assert_eq(itest_int_of(json_array_get(list, 1), "revision"), 2);
     json_decref(list);
 }
 
@@ -288,7 +268,7 @@ Test(networks, if_match, .timeout = 60)
     static const char body[] = "{\"approach\": {\"coordinatorAppointed\": true}}";
     r = put_network(RAPPORTEUR, "GM0344", "2020-Q3", NULL, body, stale);
     expect_problem(r, 412, "stale If-Match");
-    expect_etag(r, 1, "stale If-Match");
+    itest_expect_etag(r, 1, "stale If-Match");
     http_response_free(r);
     r = put_network(RAPPORTEUR, "GM0344", "2020-Q3", NULL, body, fresh);
     expect_status(r, 200, "matching If-Match");
@@ -606,14 +586,14 @@ Test(aggregate, flevoland_counted_by_hand, .timeout = 60)
         req("GET", "/v1/networks?period=2021-Q1&regionSet=safetyRegion&region=VR25",
             token("TOKEN_ANALYST"), NULL, NULL, NULL);
     expect_status(r, 200, "/v1/networks VR25");
-    cr_assert_str_eq(str_of(r->json, "regionSet"), "safetyRegion");
+    cr_assert_str_eq(itest_str_of(r->json, "regionSet"), "safetyRegion");
     json_t *rows = json_object_get(r->json, "rows");
     cr_assert_eq(json_array_size(rows), 1, "%.*s", BODY(r));
     json_t *row = json_array_get(rows, 0);
-    cr_assert_str_eq(str_of(json_object_get(row, "region"), "code"), "VR25");
-    cr_assert_str_eq(str_of(row, "period"), "2021-Q1");
-    cr_assert_eq(int_of(row, "expected"), 6);
-    cr_assert_eq(int_of(row, "reporting"), 4);
+    cr_assert_str_eq(itest_str_of(json_object_get(row, "region"), "code"), "VR25");
+    cr_assert_str_eq(itest_str_of(row, "period"), "2021-Q1");
+    cr_assert_eq(itest_int_of(row, "expected"), 6);
+    cr_assert_eq(itest_int_of(row, "reporting"), 4);
 
     /* stepsMet: GM0034 8, GM0050 3, GM0171 0, GM0184 2. */
     static const int met[9] = {1, 0, 1, 1, 0, 0, 0, 0, 1};
@@ -661,10 +641,11 @@ Test(aggregate, flevoland_counted_by_hand, .timeout = 60)
     expect_status(r, 200, "/v1/networks per municipality");
     rows = json_object_get(r->json, "rows");
     cr_assert_eq(json_array_size(rows), 2, "%.*s", BODY(r));
-    cr_assert_str_eq(str_of(json_object_get(json_array_get(rows, 0), "region"), "code"), "GM0034");
+    cr_assert_str_eq(itest_str_of(json_object_get(json_array_get(rows, 0), "region"), "code"),
+                     "GM0034");
     cr_assert_eq(count_at(json_array_get(rows, 0), "stepsMet", NULL, "8"), 1);
-    cr_assert_eq(int_of(json_array_get(rows, 1), "reporting"), 0);
-    cr_assert_eq(int_of(json_array_get(rows, 1), "expected"), 1);
+    cr_assert_eq(itest_int_of(json_array_get(rows, 1), "reporting"), 0);
+    cr_assert_eq(itest_int_of(json_array_get(rows, 1), "expected"), 1);
     http_response_free(r);
 
     /* /v1/completeness counts the networks. */
@@ -672,8 +653,8 @@ Test(aggregate, flevoland_counted_by_hand, .timeout = 60)
             NULL, NULL, NULL);
     expect_status(r, 200, "/v1/completeness VR25");
     row = json_array_get(json_object_get(r->json, "rows"), 0);
-    cr_assert_eq(int_of(row, "expected"), 6);
-    cr_assert_eq(int_of(row, "networks"), 4, "%.*s", BODY(r));
+    cr_assert_eq(itest_int_of(row, "expected"), 6);
+    cr_assert_eq(itest_int_of(row, "networks"), 4, "%.*s", BODY(r));
     json_t *missing = json_object_get(row, "missingNetworks");
     cr_assert_eq(json_array_size(missing), 2, "%.*s", BODY(r));
     cr_assert_str_eq(json_string_value(json_array_get(missing, 0)), "GM0303");
@@ -750,8 +731,8 @@ Test(aggregate, query_errors, .timeout = 60)
     r = req("GET", "/v1/networks?period=2021-Q1", RAPPORTEUR, NULL, NULL, NULL);
     expect_status(r, 200, "the nation by default");
     json_t *row = json_array_get(json_object_get(r->json, "rows"), 0);
-    cr_assert_str_eq(str_of(json_object_get(row, "region"), "code"), "NL01");
-    cr_assert(int_of(row, "expected") >= 300, "%.*s", BODY(r));
-    cr_assert(int_of(row, "reporting") >= 4, "%.*s", BODY(r));
+    cr_assert_str_eq(itest_str_of(json_object_get(row, "region"), "code"), "NL01");
+    cr_assert(itest_int_of(row, "expected") >= 300, "%.*s", BODY(r));
+    cr_assert(itest_int_of(row, "reporting") >= 4, "%.*s", BODY(r));
     http_response_free(r);
 }

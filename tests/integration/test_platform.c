@@ -70,19 +70,13 @@ static json_t *get_array(json_t *obj, const char *key, const char *what)
     return a;
 }
 
-static const char *str_of(json_t *obj, const char *key)
-{
-    json_t *v = json_object_get(obj, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 /* The key of a reference item: "key", else "code". */
 static const char *key_of(json_t *item)
 {
     if (json_is_string(item))
         return json_string_value(item);
-    const char *k = str_of(item, "key");
-    return k ? k : str_of(item, "code");
+    const char *k = itest_str_of(item, "key");
+    return k ? k : itest_str_of(item, "code");
 }
 
 static json_t *find_by_key(json_t *arr, const char *key)
@@ -124,14 +118,15 @@ static void check_name_pair(json_t *obj, const char *field, const char *what)
 {
     json_t *o = json_object_get(obj, field);
     cr_assert(json_is_object(o), "%s: \"%s\" is not an object", what, field);
-    cr_assert(str_of(o, "code") && str_of(o, "name"), "%s: \"%s\" lacks code/name", what, field);
+    cr_assert(itest_str_of(o, "code") && itest_str_of(o, "name"), "%s: \"%s\" lacks code/name",
+              what, field);
 }
 
 static void check_lang_pair(json_t *obj, const char *field, const char *what)
 {
     json_t *o = json_object_get(obj, field);
     cr_assert(json_is_object(o), "%s: \"%s\" is not an object {nl,en}", what, field);
-    const char *nl = str_of(o, "nl"), *en = str_of(o, "en");
+    const char *nl = itest_str_of(o, "nl"), *en = itest_str_of(o, "en");
     cr_assert(nl && *nl && en && *en, "%s: \"%s\" lacks non-empty nl/en", what, field);
 }
 
@@ -228,7 +223,7 @@ Test(operations, healthz, .timeout = 30)
     struct http_response *r = http_get("/healthz", NULL);
     expect_status(r, 200, "GET /healthz");
     cr_assert(json_is_object(r->json), "/healthz body is not JSON: %.*s", BODY(r));
-    cr_assert_str_eq(str_of(r->json, "status") ? str_of(r->json, "status") : "", "ok");
+    cr_assert_str_eq(itest_str_of(r->json, "status") ? itest_str_of(r->json, "status") : "", "ok");
     http_response_free(r);
 }
 
@@ -237,9 +232,12 @@ Test(operations, readyz, .timeout = 30)
     struct http_response *r = http_get("/readyz", NULL);
     expect_status(r, 200, "GET /readyz");
     cr_assert(json_is_object(r->json), "/readyz body is not JSON: %.*s", BODY(r));
-    cr_assert_str_eq(str_of(r->json, "status") ? str_of(r->json, "status") : "", "ready");
-    cr_assert_str_eq(str_of(r->json, "database") ? str_of(r->json, "database") : "", "reachable");
-    cr_assert_str_eq(str_of(r->json, "schema") ? str_of(r->json, "schema") : "", "compatible");
+    cr_assert_str_eq(itest_str_of(r->json, "status") ? itest_str_of(r->json, "status") : "",
+                     "ready");
+    cr_assert_str_eq(itest_str_of(r->json, "database") ? itest_str_of(r->json, "database") : "",
+                     "reachable");
+    cr_assert_str_eq(itest_str_of(r->json, "schema") ? itest_str_of(r->json, "schema") : "",
+                     "compatible");
     json_t *v = json_object_get(r->json, "schemaVersion");
     cr_assert(json_is_integer(v) && json_integer_value(v) >= 1, "schemaVersion missing: %.*s",
               BODY(r));
@@ -254,7 +252,7 @@ Test(operations, openapi_document, .timeout = 30)
     cr_assert(acao && strcmp(acao, "*") == 0, "Access-Control-Allow-Origin: %s",
               acao ? acao : "(none)");
     cr_assert(json_is_object(r->json), "openapi.json is not a JSON object");
-    const char *ver = str_of(r->json, "openapi");
+    const char *ver = itest_str_of(r->json, "openapi");
     cr_assert(ver && strncmp(ver, "3.0", 3) == 0, "openapi version %s", ver ? ver : "(none)");
     json_t *paths = json_object_get(r->json, "paths");
     cr_assert(json_is_object(paths), "no paths object");
@@ -406,10 +404,10 @@ Test(framing, invalid_path_parameter_400, .timeout = 30)
     json_t *errors = get_array(r->json, "errors", "400 problem");
     cr_assert(json_array_size(errors) >= 1, "errors is empty");
     json_t *e = json_array_get(errors, 0);
-    cr_assert_str_eq(str_of(e, "in") ? str_of(e, "in") : "", "path");
-    cr_assert_str_eq(str_of(e, "name") ? str_of(e, "name") : "", "code");
-    cr_assert(str_of(e, "code") && *str_of(e, "code"), "errors[0].code missing");
-    cr_assert(str_of(e, "detail") && *str_of(e, "detail"), "errors[0].detail missing");
+    cr_assert_str_eq(itest_str_of(e, "in") ? itest_str_of(e, "in") : "", "path");
+    cr_assert_str_eq(itest_str_of(e, "name") ? itest_str_of(e, "name") : "", "code");
+    cr_assert(itest_str_of(e, "code") && *itest_str_of(e, "code"), "errors[0].code missing");
+    cr_assert(itest_str_of(e, "detail") && *itest_str_of(e, "detail"), "errors[0].detail missing");
     http_response_free(r);
 }
 
@@ -664,20 +662,21 @@ Test(reference, municipalities, .timeout = 30)
     json_t *seen = json_object();
     json_array_foreach(list, i, m)
     {
-        const char *code = str_of(m, "code");
+        const char *code = itest_str_of(m, "code");
         cr_assert(matches("^GM[0-9]{4}$", code), "municipality %zu: bad code", i);
         cr_assert(json_object_get(seen, code) == NULL, "duplicate municipality %s", code);
         json_object_set_new(seen, code, json_true());
-        cr_assert(str_of(m, "name") && *str_of(m, "name"), "%s: no name", code);
+        cr_assert(itest_str_of(m, "name") && *itest_str_of(m, "name"), "%s: no name", code);
         check_name_pair(m, "province", code);
         check_name_pair(m, "safetyRegion", code);
     }
     json_decref(seen);
     json_t *rdam = find_by_key(list, "GM0599");
     cr_assert(rdam, "GM0599 missing");
-    cr_assert_str_eq(str_of(rdam, "name"), "Rotterdam");
+    cr_assert_str_eq(itest_str_of(rdam, "name"), "Rotterdam");
     json_t *ams = find_by_key(list, "GM0363");
-    cr_assert(ams && strcmp(str_of(ams, "name"), "Amsterdam") == 0, "GM0363 is not Amsterdam");
+    cr_assert(ams && strcmp(itest_str_of(ams, "name"), "Amsterdam") == 0,
+              "GM0363 is not Amsterdam");
     http_response_free(r);
 }
 
@@ -685,14 +684,15 @@ Test(reference, municipality_single, .timeout = 30)
 {
     struct http_response *r = http_get("/v1/municipalities/GM0599", NULL);
     expect_status(r, 200, "GET /v1/municipalities/GM0599");
-    cr_assert_str_eq(str_of(r->json, "code"), "GM0599");
-    cr_assert_str_eq(str_of(r->json, "name"), "Rotterdam");
+    cr_assert_str_eq(itest_str_of(r->json, "code"), "GM0599");
+    cr_assert_str_eq(itest_str_of(r->json, "name"), "Rotterdam");
     json_t *sr = json_object_get(r->json, "safetyRegion");
     json_t *pv = json_object_get(r->json, "province");
-    cr_assert_str_eq(str_of(sr, "code") ? str_of(sr, "code") : "", "VR17");
-    cr_assert_str_eq(str_of(sr, "name") ? str_of(sr, "name") : "", "Rotterdam-Rijnmond");
-    cr_assert_str_eq(str_of(pv, "code") ? str_of(pv, "code") : "", "PV28");
-    cr_assert_str_eq(str_of(pv, "name") ? str_of(pv, "name") : "", "Zuid-Holland");
+    cr_assert_str_eq(itest_str_of(sr, "code") ? itest_str_of(sr, "code") : "", "VR17");
+    cr_assert_str_eq(itest_str_of(sr, "name") ? itest_str_of(sr, "name") : "",
+                     "Rotterdam-Rijnmond");
+    cr_assert_str_eq(itest_str_of(pv, "code") ? itest_str_of(pv, "code") : "", "PV28");
+    cr_assert_str_eq(itest_str_of(pv, "name") ? itest_str_of(pv, "name") : "", "Zuid-Holland");
     http_response_free(r);
 
     r = http_get("/v1/municipalities/GM9999", NULL);
@@ -730,8 +730,8 @@ static json_t *check_regions(const char *set, size_t count, struct http_response
     json_t *reg, *m;
     json_array_foreach(regions, i, reg)
     {
-        cr_assert(str_of(reg, "code") && str_of(reg, "name"), "%s: region %zu lacks code/name",
-                  path, i);
+        cr_assert(itest_str_of(reg, "code") && itest_str_of(reg, "name"),
+                  "%s: region %zu lacks code/name", path, i);
         json_t *ms = get_array(reg, "municipalities", path);
         json_array_foreach(ms, j, m)
         {
@@ -754,19 +754,19 @@ Test(reference, region_set_regions, .timeout = 30)
     json_t *regs = check_regions("safetyRegion", 25, &r);
     json_t *vr17 = find_by_key(regs, "VR17");
     cr_assert(vr17, "VR17 missing");
-    cr_assert_str_eq(str_of(vr17, "name"), "Rotterdam-Rijnmond");
+    cr_assert_str_eq(itest_str_of(vr17, "name"), "Rotterdam-Rijnmond");
     cr_assert(has_string(json_object_get(vr17, "municipalities"), "GM0599"), "VR17 lacks GM0599");
     http_response_free(r);
 
     regs = check_regions("province", 12, &r);
     json_t *pv28 = find_by_key(regs, "PV28");
     cr_assert(pv28, "PV28 missing");
-    cr_assert_str_eq(str_of(pv28, "name"), "Zuid-Holland");
+    cr_assert_str_eq(itest_str_of(pv28, "name"), "Zuid-Holland");
     cr_assert(has_string(json_object_get(pv28, "municipalities"), "GM0599"), "PV28 lacks GM0599");
     http_response_free(r);
 
     regs = check_regions("nation", 1, &r);
-    cr_assert_str_eq(str_of(json_array_get(regs, 0), "code"), "NL01");
+    cr_assert_str_eq(itest_str_of(json_array_get(regs, 0), "code"), "NL01");
     http_response_free(r);
 
     regs = check_regions("municipality", 342, &r);
@@ -817,7 +817,7 @@ Test(reference, stages, .timeout = 30)
                 cr_assert(member(cats, gc[k2]), "gender lacks %s", gc[k2]);
         }
     }
-    const char *nl = str_of(json_object_get(json_array_get(stages, 0), "label"), "nl");
+    const char *nl = itest_str_of(json_object_get(json_array_get(stages, 0), "label"), "nl");
     cr_assert(strcasecmp(nl, "gebeurd") == 0, "occurred's Dutch label is %s", nl);
     http_response_free(r);
 }
@@ -891,14 +891,14 @@ static struct http_response *me(const char *key)
     cr_assert(cc && strstr(cc, "no-store"), "%s: /v1/me Cache-Control is %s", key,
               cc ? cc : "(none)");
     cr_assert(json_object_get(r->json, "id") != NULL, "%s: /v1/me has no id", key);
-    cr_assert(str_of(r->json, "label") != NULL, "%s: /v1/me has no label", key);
+    cr_assert(itest_str_of(r->json, "label") != NULL, "%s: /v1/me has no label", key);
     return r;
 }
 
 Test(auth, me_rapporteur, .timeout = 30)
 {
     struct http_response *r = me("TOKEN_RAPPORTEUR");
-    cr_assert_str_eq(str_of(r->json, "role"), "rapporteur");
+    cr_assert_str_eq(itest_str_of(r->json, "role"), "rapporteur");
     json_t *raw = json_object_get(r->json, "rawFor");
     cr_assert(raw == NULL || json_is_null(raw) || (json_is_array(raw) && json_array_size(raw) == 0),
               "rapporteur rawFor: %.*s", BODY(r));
@@ -910,7 +910,7 @@ Test(auth, me_rapporteur, .timeout = 30)
 Test(auth, me_analyst, .timeout = 30)
 {
     struct http_response *r = me("TOKEN_ANALYST");
-    cr_assert_str_eq(str_of(r->json, "role"), "analyst");
+    cr_assert_str_eq(itest_str_of(r->json, "role"), "analyst");
     cr_assert(json_is_true(json_object_get(r->json, "protected")), "analyst must be protected");
     http_response_free(r);
 }
@@ -918,7 +918,7 @@ Test(auth, me_analyst, .timeout = 30)
 Test(auth, me_municipality, .timeout = 30)
 {
     struct http_response *r = me("TOKEN_GM0599");
-    cr_assert_str_eq(str_of(r->json, "role"), "municipality");
+    cr_assert_str_eq(itest_str_of(r->json, "role"), "municipality");
     json_t *raw = json_object_get(r->json, "rawFor");
     cr_assert(json_is_array(raw) && json_array_size(raw) == 1 && has_string(raw, "GM0599"),
               "GM0599 rawFor: %.*s", BODY(r));
@@ -936,7 +936,7 @@ Test(auth, me_municipality, .timeout = 30)
 Test(auth, me_multi_municipality, .timeout = 30)
 {
     struct http_response *r = me("TOKEN_MULTI");
-    cr_assert_str_eq(str_of(r->json, "role"), "municipality");
+    cr_assert_str_eq(itest_str_of(r->json, "role"), "municipality");
     json_t *raw = json_object_get(r->json, "rawFor");
     cr_assert(json_is_array(raw) && json_array_size(raw) == 2 && has_string(raw, "GM0014") &&
                   has_string(raw, "GM0034"),
