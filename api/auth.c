@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "api/api_worker.h"
 #include "api/request.h"
 #include "api/principal_cache.h"
 #include "daemon/conn_guard.h"
@@ -15,7 +16,7 @@
 #include "daemon/db_pool.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
-#include "daemon/token_hash.h"
+#include "core/token_hash.h"
 
 bool auth_parse_bearer(const char *header, char *token, size_t tokenlen)
 {
@@ -113,7 +114,7 @@ static void lookup_done(void *arg, enum db_status status, const PGresult *res)
         return;
     }
     if (db_listen_ok(r->worker->listen) && r->changes_at_start == r->worker->changes)
-        principal_cache_put(r->worker->principals, r->credential_key, p,
+        principal_cache_put(request_api(r)->principals, r->credential_key, p,
                             PQgetisnull(res, 0, 4) ? 0 : (time_t)atoll(PQgetvalue(res, 0, 4)));
     admit(r, next);
 }
@@ -132,7 +133,7 @@ static void admit(struct request *r, void (*next)(struct request *r))
 static bool from_cache(struct request *r, void (*next)(struct request *r))
 {
     if (!db_listen_ok(r->worker->listen) ||
-        !principal_cache_get(r->worker->principals, r->credential_key, time(NULL), &r->principal))
+        !principal_cache_get(request_api(r)->principals, r->credential_key, time(NULL), &r->principal))
         return false;
     admit(r, next);
     return true;

@@ -1,8 +1,9 @@
 /* Loads the worker's reference catalogue from the database on first use. */
 #include "api/catalog_load.h"
 
-#include "api/catalog.h"
+#include "core/catalog.h"
 #include "api/db_reply.h"
+#include "api/api_worker.h"
 #include "api/request.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
@@ -30,7 +31,7 @@ static void loaded(void *arg, enum db_status status, const PGresult *res)
     struct request *r = arg;
     void (*next)(struct request *) = r->resume;
     r->resume = NULL;
-    struct worker *wk = r->worker;
+    struct api_worker *wk = request_api(r);
     if (!wk->catalog) { /* another request may have loaded it meanwhile */
         if (status != DB_OK || PQntuples(res) != 1) {
             reply_db_failure(r, status == DB_OK ? DB_UNAVAILABLE : status, res);
@@ -52,7 +53,7 @@ static void loaded(void *arg, enum db_status status, const PGresult *res)
 
 void catalog_then(struct request *r, void (*next)(struct request *r))
 {
-    if (r->worker->catalog) {
+    if (request_api(r)->catalog) {
         next(r);
         return;
     }

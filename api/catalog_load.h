@@ -10,7 +10,7 @@ struct request;
  * itself when the database cannot be reached. */
 void catalog_then(struct request *r, void (*next)(struct request *r));
 
-/* One statement rendering the catalogue as the JSON document api/catalog.h parses. */
+/* One statement rendering the catalogue as the JSON document core/catalog.h parses. */
 extern const char catalog_sql[];
 
 #endif

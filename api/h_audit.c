@@ -7,7 +7,7 @@
 
 #include "api/db_reply.h"
 #include "api/handlers.h"
-#include "api/period.h"
+#include "core/period.h"
 #include "api/request.h"
 
 static const char audit_sql[] =

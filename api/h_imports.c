@@ -12,10 +12,12 @@
 
 #include "api/catalog_load.h"
 #include "api/db_reply.h"
-#include "api/funnel_prepare.h"
+#include "core/period.h"
+#include "core/prepared.h"
 #include "api/handlers.h"
-#include "api/import_doc.h"
-#include "api/catalog.h"
+#include "core/import_doc.h"
+#include "core/catalog.h"
+#include "api/api_worker.h"
 #include "api/request.h"
 #include "daemon/db_pool.h"
 #include "daemon/server.h"
@@ -121,7 +123,7 @@ static json_t *summary_rejected(struct violations *v, size_t items)
 static void import_with_catalog(struct request *r)
 {
     struct import_call *c = r->handler_state;
-    const struct catalog *cat = r->worker->catalog;
+    const struct catalog *cat = request_api(r)->catalog;
     struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
     size_t len = evbuffer_get_length(in);
     const char *body = len ? (const char *)evbuffer_pullup(in, (ev_ssize_t)len) : "";
@@ -167,7 +169,8 @@ static void import_with_catalog(struct request *r)
             snprintf(pointer, sizeof pointer, "row %zu", it->first_row);
         else
             snprintf(pointer, sizeof pointer, "/%zu", it->index);
-        failed = funnel_prepare_stored(&it->funnel, cat, r->worker->server, it->code, it->period,
+        failed = funnel_prepare_stored(&it->funnel, cat, r->worker->server->sdc_secret,
+                                       r->worker->server->sdc_secret_len, it->code, it->period,
                                        &p) < 0 ||
                  evbuffer_add_printf(items,
                                      "%s{\"municipality\":\"%s\",\"period\":\"%s\","
@@ -176,7 +179,7 @@ static void import_with_catalog(struct request *r)
                                      written ? "," : "", it->code, it->period, previous, pointer,
                                      p.content, p.cells, p.warnings) < 0;
         written++;
-        free(p.content), free(p.cells), free(p.warnings);
+        prepared_clear(&p);
     }
     import_doc_free(&doc);
     if (!failed && evbuffer_add(items, "]", 1) == 0) {

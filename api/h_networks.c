@@ -9,12 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/aggregate.h"
+#include "core/aggregate.h"
 #include "api/catalog_load.h"
 #include "api/db_reply.h"
 #include "api/handlers.h"
 #include "api/read_query.h"
-#include "api/network_doc.h"
+#include "core/network_doc.h"
+#include "api/api_worker.h"
 #include "api/request.h"
 #include "api/submission.h"
 #include "daemon/db_pool.h"
@@ -141,7 +142,7 @@ static void members_done(void *arg, enum db_status status, const PGresult *res)
         reply_no_regions(r, c->q.region_set);
         return;
     }
-    json_t *rows = network_rows(res, c, r->worker->catalog);
+    json_t *rows = network_rows(res, c, request_api(r)->catalog);
     if (!rows) {
         reply_unavailable(r, "Out of memory.");
         return;

@@ -8,12 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/aggregate.h"
+#include "core/aggregate.h"
 #include "api/catalog_load.h"
 #include "api/db_reply.h"
 #include "api/handlers.h"
-#include "api/period.h"
+#include "core/period.h"
 #include "api/read_query.h"
+#include "api/api_worker.h"
 #include "api/request.h"
 #include "daemon/db_pool.h"
 #include "daemon/log.h"
@@ -185,7 +186,7 @@ static json_t *rows_of(struct request *r, enum db_status status, const PGresult 
         return NULL;
     }
     struct sdc_params sdc = sdc_of(r);
-    json_t *rows = aggregate_funnel_rows(regions, n, r->worker->catalog, dimension, &sdc);
+    json_t *rows = aggregate_funnel_rows(regions, n, request_api(r)->catalog, dimension, &sdc);
     agg_regions_free(regions, n);
     return rows;
 }
@@ -226,7 +227,7 @@ static void aggregate_done(void *arg, enum db_status status, const PGresult *res
         return;
     }
     struct sdc_params sdc = sdc_of(r);
-    json_t *rows = aggregate_funnel_rows(regions, n, r->worker->catalog,
+    json_t *rows = aggregate_funnel_rows(regions, n, request_api(r)->catalog,
                                          c->dimension[0] ? c->dimension : NULL, &sdc);
     agg_regions_free(regions, n);
     if (c->q.csv) {
@@ -267,7 +268,7 @@ static int send_aggregate(struct request *r, const char *set, const char *region
 static void funnels_with_catalog(struct request *r)
 {
     struct read_call *c = r->handler_state;
-    const struct catalog *cat = r->worker->catalog;
+    const struct catalog *cat = request_api(r)->catalog;
     struct violations v;
     violations_init(&v);
     const char *breakdown = request_query(r, "breakdown");

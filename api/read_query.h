@@ -5,8 +5,8 @@
 #define TRECHTER_READ_QUERY_H
 #include <stdbool.h>
 
-#include "api/period.h"
-#include "api/problem.h"
+#include "core/period.h"
+#include "core/problem.h"
 
 struct request;
 struct db_pool;

@@ -1,4 +1,5 @@
 /* The life of one request: arrival, guard verdict, routing, authentication, reply, log, free. */
+#include "api/api_worker.h"
 #include "api/request.h"
 
 #include <event2/buffer.h>
@@ -174,7 +175,7 @@ bool request_cached_reply(struct request *r)
     snprintf(key, n, "%s|%s%s|%s|%s", r->path, kind, codes,
              accept && strstr(accept, "text/csv") ? "csv" : "json", query ? query : "");
     struct cached_answer a;
-    if (response_cache_get(r->worker->cache, key, &a)) {
+    if (response_cache_get(request_api(r)->cache, key, &a)) {
         free(key);
         if (a.disposition)
             request_add_header(r, "Content-Disposition", a.disposition);
@@ -205,6 +206,33 @@ const char *request_param(const struct request *r, const char *name)
     return route_param(&r->match, name);
 }
 
+/* What metrics count of this answer: the host knows nothing of routes, callers or dry runs. */
+static void note_metrics(const struct request *r, int status)
+{
+    const struct route *route = r->match.outcome == ROUTE_FOUND ? r->match.route : NULL;
+    unsigned flags = route ? route->flags : 0;
+    bool committed = status == 200 || status == 201;
+    const char *dry = request_query(r, "dryRun");
+    struct metrics_note note = {
+        .route_slot = route ? (size_t)(route - api_routes) : api_route_count,
+        .status = status,
+        .latency_us = (int64_t)(elapsed_ms(&r->started) * 1000.0),
+        .bytes_out = r->bytes_out,
+        .view = -1,
+        .submission = -1,
+    };
+    if (status == 200 && (flags & ROUTE_AGGREGATE))
+        note.view =
+            r->principal.role == ROLE_RAPPORTEUR ? METRICS_VIEW_RAW : METRICS_VIEW_PROTECTED;
+    if (committed && (flags & ROUTE_WRITES_FUNNEL))
+        note.submission = METRICS_SUB_FUNNEL;
+    else if (committed && (flags & ROUTE_WRITES_NETWORK))
+        note.submission = METRICS_SUB_NETWORK;
+    else if (committed && (flags & ROUTE_WRITES_IMPORT) && !(dry && strcmp(dry, "true") == 0))
+        note.submission = METRICS_SUB_IMPORT;
+    metrics_note_reply(&r->worker->metrics, &note);
+}
+
 /* Sends the answer with the headers every response carries (design §3), logs it, frees r. */
 static void send_and_free(struct request *r, int status, const char *content_type,
                           struct evbuffer *body)
@@ -226,11 +254,11 @@ static void send_and_free(struct request *r, int status, const char *content_typ
         evhttp_add_header(h, "Connection", "close");
     r->status = status;
     r->bytes_out = body ? evbuffer_get_length(body) : 0;
-    metrics_note_reply(r, status);
+    note_metrics(r, status);
     /* Only what began after the latest change may be cached: an answer read from a snapshot
      * older than a write must not outlive the notification that cleared the cache. */
     if (r->cache_key && status == 200 && body && r->changes_at_start == r->worker->changes)
-        response_cache_put(r->worker->cache, r->cache_key, content_type ? content_type : "",
+        response_cache_put(request_api(r)->cache, r->cache_key, content_type ? content_type : "",
                            evhttp_find_header(h, "Content-Disposition"),
                            (const char *)evbuffer_pullup(body, -1), r->bytes_out);
     struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "api/problem.h"
+#include "core/problem.h"
 #include "api/router.h"
 
 struct evhttp_request;

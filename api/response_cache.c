@@ -15,7 +15,7 @@ struct entry {
 struct response_cache {
     struct entry *slots; /* owned; capacity is a power of two, at least twice max_entries */
     size_t capacity, entries, bytes, max_entries, max_bytes;
-    struct response_cache_stats stats;
+    struct metrics_cache_stats stats;
 };
 
 static uint64_t hash(const char *s)
@@ -111,7 +111,7 @@ void response_cache_put(struct response_cache *c, const char *key, const char *c
     c->stats.stores++;
 }
 
-void response_cache_get_stats(const struct response_cache *c, struct response_cache_stats *out)
+void response_cache_get_stats(const struct response_cache *c, struct metrics_cache_stats *out)
 {
     *out = c->stats;
     out->entries = c->entries;

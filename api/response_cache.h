@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "daemon/metrics.h"
+
 struct response_cache;
 
 struct cached_answer {
@@ -30,10 +32,6 @@ void response_cache_put(struct response_cache *c, const char *key, const char *c
 
 void response_cache_clear(struct response_cache *c);
 
-struct response_cache_stats {
-    uint64_t hits, misses, stores, clears;
-    size_t entries, bytes;
-};
-void response_cache_get_stats(const struct response_cache *c, struct response_cache_stats *out);
+void response_cache_get_stats(const struct response_cache *c, struct metrics_cache_stats *out);
 
 #endif

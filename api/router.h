@@ -23,6 +23,10 @@ enum route_flags {
     ROUTE_PUBLIC = 1 << 0,      /* no token needed, and the answer is the same for everyone */
     ROUTE_CORS = 1 << 1,        /* Access-Control-Allow-Origin: * */
     ROUTE_UNVERSIONED = 1 << 2, /* operational path outside /v1 (health) */
+    ROUTE_AGGREGATE = 1 << 3,   /* aggregate read: protected for every caller but the rapporteur */
+    ROUTE_WRITES_FUNNEL = 1 << 4,  /* a 200/201 answer committed a funnel */
+    ROUTE_WRITES_NETWORK = 1 << 5, /* a 200/201 answer committed a network */
+    ROUTE_WRITES_IMPORT = 1 << 6,  /* a 200/201 answer committed an import (unless dryRun) */
 };
 
 struct route {

@@ -13,6 +13,7 @@
 #include "api/catalog_load.h"
 #include "api/db_reply.h"
 #include "api/handlers.h"
+#include "api/api_worker.h"
 #include "api/request.h"
 #include "daemon/db_pool.h"
 #include "daemon/server.h"
@@ -50,27 +51,8 @@ static void call_free(void *p)
     struct submission_call *c = p;
     if (!c)
         return;
-    free(c->prepared.content);
-    free(c->prepared.cells);
-    free(c->prepared.warnings);
+    prepared_clear(&c->prepared);
     free(c);
-}
-
-char *warnings_json(struct violations *w)
-{
-    json_t *arr = json_array();
-    size_t i;
-    json_t *item;
-    json_array_foreach(w->items, i, item)
-    {
-        json_array_append_new(arr,
-                              json_pack("{s:O, s:O, s:O}", "code", json_object_get(item, "code"),
-                                        "pointer", json_object_get(item, "pointer"), "detail",
-                                        json_object_get(item, "detail")));
-    }
-    char *text = json_dumps(arr, JSON_COMPACT);
-    json_decref(arr);
-    return text;
 }
 
 /* Who may read or write a municipality's resources (design §4). */
@@ -324,7 +306,7 @@ static void put_with_catalog(struct request *r)
     const char *body = len ? (const char *)evbuffer_pullup(in, (ev_ssize_t)len) : "";
     struct violations v;
     violations_init(&v);
-    if (c->kind->prepare(r, r->worker->catalog, c->code, c->period, body, len, &c->prepared, &v) <
+    if (c->kind->prepare(r, request_api(r)->catalog, c->code, c->period, body, len, &c->prepared, &v) <
         0) {
         reply_problem(r, 400, "invalid-input",
                       "The document is invalid; every violation is listed in errors.", &v);

@@ -6,19 +6,13 @@
 #define TRECHTER_SUBMISSION_H
 #include <stddef.h>
 
-#include "api/period.h"
-#include "api/problem.h"
+#include "core/period.h"
+#include "core/prepared.h"
+#include "core/problem.h"
 
 struct request;
 struct catalog;
 struct json_t;
-
-/* What a kind's decoder hands back for a valid body (all strings malloc'd, freed by the caller). */
-struct prepared_submission {
-    char *content;  /* canonical JSON document, compared as content for "unchanged" */
-    char *cells;    /* JSON array of {stage, dimension, category, count, key}, or NULL */
-    char *warnings; /* JSON array of {code, pointer, detail} found without the database */
-};
 
 struct submission_kind {
     const char *name; /* "funnel" or "network": the `kind` column and the path segment's stem */
@@ -37,7 +31,5 @@ void submission_get(struct request *r, const struct submission_kind *kind);
 void submission_revisions(struct request *r, const struct submission_kind *kind);
 void submission_delete(struct request *r, const struct submission_kind *kind);
 
-/* Turns violations into the JSON array stored and returned as `warnings`. malloc'd. */
-char *warnings_json(struct violations *w);
 
 #endif

@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "api/http_guard.h"
+#include "daemon/http_guard.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
 #include "daemon/tls.h"

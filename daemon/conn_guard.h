@@ -1,6 +1,6 @@
 /* The per-connection guard that sits between the TLS bufferevent and evhttp: a bufferevent filter
  * that enforces the head and body caps and the header/request deadlines on the raw byte stream
- * (api/http_guard.c does the parsing). A refused request reaches evhttp as a small synthetic
+ * (daemon/http_guard.c does the parsing). A refused request reaches evhttp as a small synthetic
  * request so that the daemon, not evhttp, answers it — with problem+json and `Connection: close`.
  */
 #ifndef TRECHTER_CONN_GUARD_H

@@ -3,7 +3,7 @@
 #include "daemon/loaders.h"
 
 #include "daemon/admin_db.h"
-#include "daemon/csv_reader.h"
+#include "core/csv_reader.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api_worker.h"
+#include "daemon/api_hooks.h"
 #include "daemon/config.h"
 #include "daemon/loaders.h"
 #include "daemon/log.h"
@@ -113,6 +115,18 @@ static int reread_config(struct config *fresh, char *err, size_t errlen)
     return -1;
 }
 
+/* How the host calls the HTTP surface: the only place daemon/ meets api/. */
+static const struct api_hooks api_hooks = {
+    .worker_new = api_worker_new,
+    .worker_free = api_worker_free,
+    .dispatch = request_dispatch,
+    .on_change = api_on_change,
+    .publish_metrics = api_publish_metrics,
+    .route_count = api_route_total,
+    .route_name = api_route_name,
+    .route_is_aggregate = api_route_is_aggregate,
+};
+
 static int serve_main(int argc, char **argv)
 {
     struct config cfg;
@@ -122,7 +136,7 @@ static int serve_main(int argc, char **argv)
     case PARSE_OK:
         serve_argc = argc;
         serve_argv = argv;
-        rc = server_main(&cfg, reread_config);
+        rc = server_main(&cfg, &api_hooks, reread_config);
         break;
     case PARSE_HELP:
         usage(stdout);

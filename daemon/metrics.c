@@ -13,9 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "api/request.h"
-#include "api/response_cache.h"
-#include "api/routes.h"
+#include "daemon/api_hooks.h"
 #include "daemon/db_pool.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
@@ -50,9 +48,9 @@ int64_t metrics_now_ms(void)
     return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-int worker_metrics_init(struct worker_metrics *m)
+int worker_metrics_init(struct worker_metrics *m, size_t nroutes)
 {
-    m->nroutes = api_route_count + 1;
+    m->nroutes = nroutes + 1;
     m->requests = calloc(m->nroutes * METRICS_STATUS_SLOTS, sizeof *m->requests);
     m->latency = calloc(m->nroutes * (METRICS_LATENCY_BUCKETS + 1), sizeof *m->latency);
     m->latency_sum_us = calloc(m->nroutes, sizeof *m->latency_sum_us);
@@ -75,65 +73,25 @@ void worker_metrics_free(struct worker_metrics *m)
     m->requests = m->latency = m->latency_sum_us = m->answers = NULL;
 }
 
-static size_t route_slot(const struct route *route)
+void metrics_note_reply(struct worker_metrics *m, const struct metrics_note *note)
 {
-    if (route && route >= api_routes && route < api_routes + api_route_count)
-        return (size_t)(route - api_routes);
-    return api_route_count;
-}
-
-/* The aggregate read endpoints (design §3.2): protected for every caller but the rapporteur. */
-static bool is_aggregate(const struct route *route)
-{
-    static const char *const names[] = {"funnels.list", "comparisons.list", "completeness.list",
-                                        "networks.list"};
-    for (size_t i = 0; route && i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(route->name, names[i]) == 0)
-            return true;
-    return false;
-}
-
-void metrics_note_reply(const struct request *r, int status)
-{
-    struct worker_metrics *m = &r->worker->metrics;
     if (!m->requests)
         return;
-    const struct route *route = r->match.outcome == ROUTE_FOUND ? r->match.route : NULL;
-    size_t slot = route_slot(route);
+    size_t slot = note->route_slot < m->nroutes ? note->route_slot : m->nroutes - 1;
+    int status = note->status;
     if (status >= METRICS_STATUS_MIN && status < METRICS_STATUS_MIN + METRICS_STATUS_SLOTS)
         bump(&m->requests[slot * METRICS_STATUS_SLOTS + (size_t)(status - METRICS_STATUS_MIN)], 1);
-
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    int64_t us = (int64_t)(now.tv_sec - r->started.tv_sec) * 1000000 +
-                 (now.tv_nsec - r->started.tv_nsec) / 1000;
-    if (us < 0)
-        us = 0;
+    uint64_t us = note->latency_us > 0 ? (uint64_t)note->latency_us : 0;
     size_t b = 0;
-    while (b < METRICS_LATENCY_BUCKETS && (uint64_t)us > metrics_latency_bounds_us[b])
+    while (b < METRICS_LATENCY_BUCKETS && us > metrics_latency_bounds_us[b])
         b++;
     bump(&m->latency[slot * (METRICS_LATENCY_BUCKETS + 1) + b], 1);
-    bump(&m->latency_sum_us[slot], (uint64_t)us);
-    bump(&m->bytes_out, r->bytes_out);
-
-    if (!route)
-        return;
-    if (status == 200 && is_aggregate(route)) {
-        enum metrics_view v =
-            r->principal.role == ROLE_RAPPORTEUR ? METRICS_VIEW_RAW : METRICS_VIEW_PROTECTED;
-        bump(&m->answers[slot * METRICS_VIEWS + v], 1);
-    }
-    if (status != 200 && status != 201)
-        return;
-    if (strcmp(route->name, "funnel.put") == 0) {
-        bump(&m->submissions[METRICS_SUB_FUNNEL], 1);
-    } else if (strcmp(route->name, "network.put") == 0) {
-        bump(&m->submissions[METRICS_SUB_NETWORK], 1);
-    } else if (strcmp(route->name, "imports.post") == 0) {
-        const char *dry = request_query(r, "dryRun");
-        if (!dry || strcmp(dry, "true") != 0)
-            bump(&m->submissions[METRICS_SUB_IMPORT], 1);
-    }
+    bump(&m->latency_sum_us[slot], us);
+    bump(&m->bytes_out, note->bytes_out);
+    if (note->view >= 0 && note->view < METRICS_VIEWS)
+        bump(&m->answers[slot * METRICS_VIEWS + (size_t)note->view], 1);
+    if (note->submission >= 0 && note->submission < METRICS_SUBS)
+        bump(&m->submissions[note->submission], 1);
 }
 
 void metrics_publish_pool(struct worker_metrics *m, enum metrics_pool which,
@@ -148,7 +106,7 @@ void metrics_publish_pool(struct worker_metrics *m, enum metrics_pool which,
     atomic_store_explicit(&g->queries, st->queries, RELAXED);
 }
 
-void metrics_publish_cache(struct worker_metrics *m, const struct response_cache_stats *st)
+void metrics_publish_cache(struct worker_metrics *m, const struct metrics_cache_stats *st)
 {
     atomic_store_explicit(&m->cache_hits, st->hits, RELAXED);
     atomic_store_explicit(&m->cache_misses, st->misses, RELAXED);
@@ -165,9 +123,9 @@ static void family(struct evbuffer *out, const char *name, const char *type, con
     evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static const char *route_label(size_t slot)
+static const char *route_label(const struct server *s, size_t slot)
 {
-    return slot < api_route_count ? api_routes[slot].name : "none";
+    return slot < s->hooks->route_count() ? s->hooks->route_name(slot) : "none";
 }
 
 /* Seconds from microseconds, without trailing zeros ("0.0025", "1", "0.000058"). */
@@ -183,7 +141,7 @@ static void print_seconds(struct evbuffer *out, uint64_t us)
 
 static void render_http(struct evbuffer *out, const struct server *s)
 {
-    size_t nroutes = api_route_count + 1;
+    size_t nroutes = s->hooks->route_count() + 1;
     family(out, "trechter_http_requests_total", "counter",
            "Requests answered, by route (\"none\" when no route matched) and status.");
     for (size_t slot = 0; slot < nroutes; slot++) {
@@ -196,7 +154,7 @@ static void render_http(struct evbuffer *out, const struct server *s)
                 evbuffer_add_printf(out,
                                     "trechter_http_requests_total{route=\"%s\",status=\"%zu\"} "
                                     "%" PRIu64 "\n",
-                                    route_label(slot), st + METRICS_STATUS_MIN, n);
+                                    route_label(s, slot), st + METRICS_STATUS_MIN, n);
         }
     }
 
@@ -216,7 +174,7 @@ static void render_http(struct evbuffer *out, const struct server *s)
             count += buckets[b];
         if (!count)
             continue;
-        const char *label = route_label(slot);
+        const char *label = route_label(s, slot);
         uint64_t cumulative = 0;
         for (size_t b = 0; b < METRICS_LATENCY_BUCKETS; b++) {
             cumulative += buckets[b];
@@ -271,8 +229,8 @@ static void render_data(struct evbuffer *out, const struct server *s)
     family(out, "trechter_aggregate_answers_total", "counter",
            "200 answers of the aggregate endpoints by view: raw (rapporteur) or protected "
            "(cell-key perturbed, for analysts and municipalities).");
-    for (size_t slot = 0; slot < api_route_count; slot++) {
-        if (!is_aggregate(&api_routes[slot]))
+    for (size_t slot = 0; slot < s->hooks->route_count(); slot++) {
+        if (!s->hooks->route_is_aggregate(slot))
             continue;
         for (int v = 0; v < METRICS_VIEWS; v++) {
             uint64_t n = 0;
@@ -281,7 +239,7 @@ static void render_data(struct evbuffer *out, const struct server *s)
                     n += get64(&s->workers[w].metrics.answers[slot * METRICS_VIEWS + (size_t)v]);
             evbuffer_add_printf(
                 out, "trechter_aggregate_answers_total{route=\"%s\",view=\"%s\"} %" PRIu64 "\n",
-                api_routes[slot].name, views[v], n);
+                s->hooks->route_name(slot), views[v], n);
         }
     }
     family(out, "trechter_sdc_parameters", "gauge",

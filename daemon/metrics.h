@@ -13,10 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct request;
 struct server;
 struct db_pool_stats;
-struct response_cache_stats;
 
 /* Latency histogram upper bounds in microseconds (the +Inf bucket follows them). */
 #define METRICS_LATENCY_BUCKETS 13
@@ -41,7 +39,7 @@ struct metrics_pool_gauges {
 };
 
 struct worker_metrics {
-    size_t nroutes; /* api_route_count + 1: the last slot counts requests that matched no route */
+    size_t nroutes; /* routes + 1: the last slot counts requests that matched no route */
     /* Counters written by metrics_note_reply (owned arrays, indexed by route slot). */
     _Atomic uint64_t *requests;       /* [nroutes][METRICS_STATUS_SLOTS] */
     _Atomic uint64_t *latency;        /* [nroutes][METRICS_LATENCY_BUCKETS + 1], not cumulative */
@@ -59,18 +57,34 @@ struct worker_metrics {
     _Atomic int64_t replica_lag_ms; /* -1 when unknown */
 };
 
-/* Allocates the per-route arrays. Returns 0 or -1 (out of memory). */
-int worker_metrics_init(struct worker_metrics *m);
+/* Allocates the per-route arrays for `nroutes` routes. Returns 0 or -1 (out of memory). */
+int worker_metrics_init(struct worker_metrics *m, size_t nroutes);
 void worker_metrics_free(struct worker_metrics *m);
 
+/* One answer as metrics count it, filled in by the API (which knows routes, callers and writes);
+ * the host knows nothing of requests. */
+struct metrics_note {
+    size_t route_slot;  /* index in the route table; the route count when no route matched */
+    int status;         /* HTTP status sent */
+    int64_t latency_us; /* from the request's arrival to its answer */
+    size_t bytes_out;
+    int view;       /* a 200 answer of an aggregate route: METRICS_VIEW_RAW or _PROTECTED; else -1 */
+    int submission; /* a committed write: METRICS_SUB_*; else -1 */
+};
+
 /* Counts one answer: route, status, latency, bytes, writes and protected/raw aggregate answers.
- * Called once per request from send_and_free, on the owning worker's loop. */
-void metrics_note_reply(const struct request *r, int status);
+ * Called once per request on the owning worker's loop (its only writer). */
+void metrics_note_reply(struct worker_metrics *m, const struct metrics_note *note);
 
 /* Heartbeat helpers for the worker loop (single writer). */
 void metrics_publish_pool(struct worker_metrics *m, enum metrics_pool which,
                           const struct db_pool_stats *st);
-void metrics_publish_cache(struct worker_metrics *m, const struct response_cache_stats *st);
+/* A worker's answer cache as metrics show it (filled in by the API's cache). */
+struct metrics_cache_stats {
+    uint64_t hits, misses, stores, clears;
+    size_t entries, bytes;
+};
+void metrics_publish_cache(struct worker_metrics *m, const struct metrics_cache_stats *st);
 
 /* Milliseconds on CLOCK_MONOTONIC. */
 int64_t metrics_now_ms(void);

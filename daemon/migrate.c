@@ -2,7 +2,7 @@
 #include "daemon/migrate.h"
 
 #include "daemon/admin_db.h"
-#include "daemon/csv_reader.h"
+#include "core/csv_reader.h"
 #include "daemon/embedded.h"
 
 #include <getopt.h>

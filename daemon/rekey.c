@@ -1,7 +1,7 @@
 /* `trechterd rekey`: every funnel cell key recomputed in one transaction, in bounded batches. */
 #include "daemon/rekey.h"
 
-#include "api/cell_key.h"
+#include "core/cell_key.h"
 #include "daemon/admin_db.h"
 #include "daemon/server.h"
 

@@ -19,11 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api/catalog.h"
-#include "api/request.h"
+#include "daemon/api_hooks.h"
 #include "daemon/conn_guard.h"
-#include "api/principal_cache.h"
-#include "api/response_cache.h"
 #include "daemon/db_listen.h"
 #include "daemon/db_pool.h"
 #include "daemon/log.h"
@@ -335,9 +332,10 @@ static void on_change(void *arg, const char *payload)
      * below: no need to act on those writes again when the worker's next request arrives. */
     w->local_writes_seen = atomic_load_explicit(&w->server->local_writes, memory_order_acquire);
     w->changes++;
-    response_cache_clear(w->cache);
-    if (!payload || strcmp(payload, "tokens") == 0)
-        principal_cache_clear(w->principals);
+    enum api_change what = !payload                      ? API_CHANGE_UNKNOWN
+                           : strcmp(payload, "tokens") == 0 ? API_CHANGE_TOKENS
+                                                            : API_CHANGE_FIGURES;
+    w->server->hooks->on_change(w->api, what);
     if (w->db_read_pool)
         fence_start(w);
 }
@@ -372,9 +370,7 @@ static void worker_heartbeat(evutil_socket_t fd, short what, void *arg)
             read_probe_start(w);
         }
     }
-    struct response_cache_stats cs;
-    response_cache_get_stats(w->cache, &cs);
-    metrics_publish_cache(m, &cs);
+    w->server->hooks->publish_metrics(w->api, m);
 }
 
 static int worker_setup(struct worker *w, char *err, size_t errlen)
@@ -395,7 +391,7 @@ static int worker_setup(struct worker *w, char *err, size_t errlen)
     evhttp_set_max_body_size(w->http, (ev_ssize_t)(cfg->max_import_body + (1u << 20)));
     evhttp_set_timeout(w->http, cfg->idle_timeout_ms / 1000 ? cfg->idle_timeout_ms / 1000 : 1);
     evhttp_set_bevcb(w->http, conn_guard_new_bufferevent, w);
-    evhttp_set_gencb(w->http, request_dispatch, w);
+    evhttp_set_gencb(w->http, w->server->hooks->dispatch, w);
 
     const char *dberr = NULL;
     struct db_pool_options opts = {.size = cfg->db_pool_size,
@@ -416,15 +412,14 @@ static int worker_setup(struct worker *w, char *err, size_t errlen)
             return -1;
         }
     }
-    if (worker_metrics_init(&w->metrics) < 0) {
+    if (worker_metrics_init(&w->metrics, w->server->hooks->route_count()) < 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    w->cache = response_cache_new(1024, 16u << 20);
-    w->principals = principal_cache_new(1024);
+    w->api = w->server->hooks->worker_new(w);
     w->listen = db_listen_new(w->base, cfg->db, "trechter_changes", on_change, w);
-    if (!w->cache || !w->listen || !w->principals) {
-        snprintf(err, errlen, "cannot create the response cache or the LISTEN connection");
+    if (!w->api || !w->listen) {
+        snprintf(err, errlen, "cannot create the API's caches or the LISTEN connection");
         return -1;
     }
     int fd = dup(w->server->listen_fd);
@@ -467,10 +462,10 @@ static void worker_teardown(struct worker *w)
     w->db_read = NULL;
     if (w->db)
         db_pool_free(w->db);
-    catalog_free(w->catalog);
     db_listen_free(w->listen);
-    response_cache_free(w->cache);
-    principal_cache_free(w->principals);
+    if (w->api)
+        w->server->hooks->worker_free(w->api);
+    w->api = NULL;
     if (w->command)
         event_free(w->command);
     if (w->drain_timer)
@@ -627,10 +622,11 @@ static void settings_from_config(struct app_settings *s, const struct config *cf
     s->address_burst = cfg->address_burst;
 }
 
-int server_main(const struct config *cfg,
+int server_main(const struct config *cfg, const struct api_hooks *hooks,
                 int (*reread)(struct config *fresh, char *err, size_t errlen))
 {
     struct server s = {.cfg = cfg,
+                       .hooks = hooks,
                        .listen_fd = -1,
                        .started_unix = (long long)time(NULL),
                        .reread = reread,

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "api/http_guard.h"
+#include "daemon/http_guard.h"
 #include "daemon/config.h"
 #include "daemon/metrics.h"
 
@@ -17,11 +17,9 @@ struct evhttp;
 struct evhttp_bound_socket;
 struct event;
 struct db_pool;
-struct catalog;
 struct db_listen;
-struct response_cache;
-struct principal_cache;
 struct server;
+struct api_hooks;
 struct rate_limiter;
 
 /* Settings every worker reads; replaced as a whole on SIGHUP (only reloadable fields change). */
@@ -53,11 +51,9 @@ struct worker {
     struct db_pool *db_read;            /* borrowed: db_read_pool while it may serve aggregate
                                            reads (connected, within db-read-lag-max and past the
                                            last change notified), else NULL: use db. Loop-local. */
-    struct catalog *catalog;            /* owned: reference data, loaded on first use */
     struct db_listen *listen;           /* owned: change notifications from the primary */
-    struct response_cache *cache;       /* owned: rendered read answers, dropped on changes */
-    struct principal_cache *principals; /* owned: who credentials stand for, dropped on token
-                                           changes */
+    void *api;                          /* owned through server->hooks: the API's state of this
+                                           worker (caches, catalogue), told of every change */
     uint64_t changes;                   /* change notifications seen; loop-local. An answer
                                            begun before the latest one must not be cached. */
     struct event *command;              /* owned: wakes the loop for stop requests */
@@ -84,6 +80,7 @@ struct worker {
 
 struct server {
     const struct config *cfg;     /* borrowed: as started (listen, db, workers: not reloadable) */
+    const struct api_hooks *hooks; /* borrowed: how the host calls the API (daemon/api_hooks.h) */
     struct app_settings settings; /* the reloadable settings; workers copy them under lock */
     pthread_mutex_t settings_lock;
     /* Reads the configuration again (file and flags) for SIGHUP; NULL when there is nothing to
@@ -113,7 +110,7 @@ void server_catch_up_local_writes(struct worker *w);
 /* Runs `trechterd serve` until SIGTERM/SIGINT; returns the process exit status. On SIGHUP the
  * TLS certificate and key are read again, and with `reread` the reloadable settings too (limits,
  * timeouts, rate limits, warnings, protection parameters, log level). */
-int server_main(const struct config *cfg,
+int server_main(const struct config *cfg, const struct api_hooks *hooks,
                 int (*reread)(struct config *fresh, char *err, size_t errlen));
 
 /* Reads the protection secret: the file's content with one trailing LF or CRLF removed, at least 32

@@ -2,7 +2,7 @@
 #include "daemon/token_admin.h"
 
 #include "daemon/admin_db.h"
-#include "daemon/token_hash.h"
+#include "core/token_hash.h"
 
 #include <ctype.h>
 #include <getopt.h>

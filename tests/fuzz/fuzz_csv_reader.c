@@ -1,9 +1,9 @@
-/* libFuzzer harness: the streaming CSV reader (daemon/csv_reader.h). The first three bytes pick
+/* libFuzzer harness: the streaming CSV reader (core/csv_reader.h). The first three bytes pick
  * small limits (so the caps are reached) and the rest is the CSV. It is parsed twice, as one buffer
  * and fed in random pieces, and both runs must deliver the same records (row, line, fields, ragged
  * flag) and end with the same result and message: a reader that depends on where the network cut
  * the upload would number rows differently or lose a BOM. */
-#include "daemon/csv_reader.h"
+#include "core/csv_reader.h"
 
 #include "tests/fuzz/fuzz_support.h"
 

@@ -2,7 +2,7 @@
  * funnel must canonicalise, decode again from its canonical text to the same text, list at most
  * FUNNEL_MAX_CELLS cells and sum its breakdowns to its totals; a refused one must carry
  * violations that render as problem+json. */
-#include "api/funnel_doc.h"
+#include "core/funnel_doc.h"
 
 #include "tests/fuzz/fuzz_support.h"
 

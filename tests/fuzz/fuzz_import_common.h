@@ -2,9 +2,9 @@
  * for an accepted import, every item well formed and valid as a PUT body on its own. */
 #ifndef TRECHTER_FUZZ_IMPORT_COMMON_H
 #define TRECHTER_FUZZ_IMPORT_COMMON_H
-#include "api/funnel_doc.h"
-#include "api/import_doc.h"
-#include "api/period.h"
+#include "core/funnel_doc.h"
+#include "core/import_doc.h"
+#include "core/period.h"
 #include "tests/fuzz/fuzz_support.h"
 
 static inline void fuzz_import(const uint8_t *data, size_t size, bool is_csv)

@@ -3,9 +3,9 @@
  * the same text, and its steps and regional tally must be computable. The lenient readers of
  * stored documents (network_approach_from_json, network_tally_add) get the parsed input as it is.
  */
-#include "api/network_doc.h"
+#include "core/network_doc.h"
 
-#include "api/funnel_doc.h"
+#include "core/funnel_doc.h"
 #include "tests/fuzz/fuzz_support.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

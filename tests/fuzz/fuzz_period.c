@@ -1,9 +1,9 @@
-/* libFuzzer harness: quarters and dates (api/period.h). The input is tried as a period and as a
+/* libFuzzer harness: quarters and dates (core/period.h). The input is tried as a period and as a
  * date; what parses must format back and parse to the same value, and the calendar arithmetic is
  * checked against glibc: date_to_days() against timegm(), period_amsterdam_date() against
  * localtime_r() in TZ=Europe/Amsterdam (for instants from 1996, when the EU rule began, to 2199).
  */
-#include "api/period.h"
+#include "core/period.h"
 
 #include "tests/fuzz/fuzz_support.h"
 

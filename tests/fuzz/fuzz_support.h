@@ -12,8 +12,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "api/catalog.h"
-#include "api/problem.h"
+#include "core/catalog.h"
+#include "core/problem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);

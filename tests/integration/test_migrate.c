@@ -6,7 +6,7 @@
  */
 #include "daemon/migrate.h"
 #include "daemon/token_admin.h"
-#include "daemon/token_hash.h"
+#include "core/token_hash.h"
 
 #include <criterion/criterion.h>
 #include <libpq-fe.h>

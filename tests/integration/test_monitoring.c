@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api/cell_key.h"
+#include "core/cell_key.h"
 
 #define BODY(r) ((r)->body_len > 1500 ? 1500 : (int)(r)->body_len), (r)->body
 

@@ -1,10 +1,10 @@
-/* Unit tests of api/aggregate (design §3.3, §5): funnel rows from hand-built summed cells — the
+/* Unit tests of core/aggregate (design §3.3, §5): funnel rows from hand-built summed cells — the
  * six stages, the states kept apart, raw against protected counts, rates and conversions from
  * published values, rateMin withholding, breakdowns; comparisons (ranks, ties, national ratio,
  * z-scores, quartiles, rows without a value); the CSV long form and its Excel profile; and the
  * property of issue 4 that a published value depends only on the multiset of inner cells, whatever
  * region, region set or grouping reaches them (over more than 100,000 generated cells). */
-#include "api/aggregate.h"
+#include "core/aggregate.h"
 
 #include <criterion/criterion.h>
 #include <math.h>
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/cell_key.h"
+#include "core/cell_key.h"
 #include "tests/unit/fixtures/unit_support.h"
 
 static const struct sdc_params SDC = {4, 2, 10};

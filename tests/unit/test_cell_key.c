@@ -1,7 +1,7 @@
-/* Unit tests of api/cell_key: HMAC vectors from the openssl CLI, the §5.3 formula, and properties
+/* Unit tests of core/cell_key: HMAC vectors from the openssl CLI, the §5.3 formula, and properties
  * of the perturbation over generated cells (zeros, the forbidden 1..js, bounded and unbiased error,
  * order-independent aggregation). */
-#include "api/cell_key.h"
+#include "core/cell_key.h"
 
 #include <criterion/criterion.h>
 

@@ -1,5 +1,5 @@
-/* Unit tests of daemon/csv_reader: delimiters, BOM, line ends, quoting, numbering, errors, caps. */
-#include "daemon/csv_reader.h"
+/* Unit tests of core/csv_reader: delimiters, BOM, line ends, quoting, numbering, errors, caps. */
+#include "core/csv_reader.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>

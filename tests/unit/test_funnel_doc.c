@@ -1,6 +1,6 @@
-/* Unit tests of api/catalog and api/funnel_doc: every violation code at its exact pointer, all
+/* Unit tests of core/catalog and core/funnel_doc: every violation code at its exact pointer, all
  * violations of a body listed, canonical text, cells, and stage-order warnings. */
-#include "api/funnel_doc.h"
+#include "core/funnel_doc.h"
 
 #include <criterion/criterion.h>
 

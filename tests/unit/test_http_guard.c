@@ -1,7 +1,7 @@
-/* Unit tests of api/http_guard: finding where a request head ends, choosing the body cap by route,
+/* Unit tests of daemon/http_guard: finding where a request head ends, choosing the body cap by route,
  * refusing ambiguous framing (request smuggling), and scanning chunked bodies incrementally so a
  * too-large upload is cut off before its offending chunk. */
-#include "api/http_guard.h"
+#include "daemon/http_guard.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
-/* Unit tests of api/import_doc: JSON and CSV imports, their pointers, grouping, caps and the
+/* Unit tests of core/import_doc: JSON and CSV imports, their pointers, grouping, caps and the
  * template round trip. */
-#include "api/import_doc.h"
+#include "core/import_doc.h"
 
 #include <criterion/criterion.h>
 #include <time.h>

@@ -1,11 +1,11 @@
-/* Unit tests of api/network_doc: every violation code at its exact pointer, all violations of a
+/* Unit tests of core/network_doc: every violation code at its exact pointer, all violations of a
  * body listed, canonical text, the eight approach steps at their edges (exactly 12 and 24 months,
  * the period's last day, unknown inputs), the regional tally and its CSV. */
-#include "api/network_doc.h"
+#include "core/network_doc.h"
 
 #include <criterion/criterion.h>
 
-#include "api/aggregate.h"
+#include "core/aggregate.h"
 #include "tests/unit/fixtures/unit_support.h"
 
 static struct catalog *cat;

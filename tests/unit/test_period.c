@@ -1,6 +1,6 @@
-/* Unit tests of api/period: quarter parsing and formatting, ends, Amsterdam dates, submittability.
+/* Unit tests of core/period: quarter parsing and formatting, ends, Amsterdam dates, submittability.
  */
-#include "api/period.h"
+#include "core/period.h"
 
 #include <criterion/criterion.h>
 

@@ -1,6 +1,6 @@
-/* Unit tests of api/problem: the RFC 9457 body every error answer carries, and the `errors` array
+/* Unit tests of core/problem: the RFC 9457 body every error answer carries, and the `errors` array
  * that lists every invalid-input violation with where it was found (design §3). */
-#include "api/problem.h"
+#include "core/problem.h"
 
 #include <criterion/criterion.h>
 #include <string.h>

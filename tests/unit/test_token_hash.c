@@ -1,5 +1,5 @@
-/* Unit tests of daemon/token_hash: SHA-256 vectors, token shape and uniqueness. */
-#include "daemon/token_hash.h"
+/* Unit tests of core/token_hash: SHA-256 vectors, token shape and uniqueness. */
+#include "core/token_hash.h"
 
 #include <criterion/criterion.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* HMAC-SHA256 cell keys through one reusable OpenSSL EVP_MAC context; perturbation in integers. */
-#include "api/cell_key.h"
+#include "core/cell_key.h"
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>

@@ -1,5 +1,5 @@
 /* Builds RFC 9457 problem details objects with the project's `errors` array. */
-#include "api/problem.h"
+#include "core/problem.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -8,9 +8,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "api/catalog.h"
-#include "api/period.h"
-#include "api/problem.h"
+#include "core/catalog.h"
+#include "core/period.h"
+#include "core/problem.h"
 
 /* The largest count of trainings, network meetings or newsletter issues in one year. */
 #define NETWORK_MAX_COUNT 1000

@@ -1,13 +1,13 @@
 /* Decodes, validates and canonicalises network documents; evaluates their approach steps and
  * tallies them per region. */
-#include "api/network_doc.h"
+#include "core/network_doc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/funnel_doc.h" /* the shared violation, pointer and JSON-error helpers */
+#include "core/funnel_doc.h" /* the shared violation, pointer and JSON-error helpers */
 
 static const struct {
     const char *name;

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Fixed maxima so that a decoded funnel is one flat struct (see api/funnel_doc.h). A catalog
+/* Fixed maxima so that a decoded funnel is one flat struct (see core/funnel_doc.h). A catalog
  * exceeding them is refused by catalog_from_json(). */
 #define CATALOG_MAX_STAGES 12
 #define CATALOG_MAX_DIMENSIONS 8

@@ -7,9 +7,9 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "api/catalog.h"
-#include "api/funnel_doc.h"
-#include "api/problem.h"
+#include "core/catalog.h"
+#include "core/funnel_doc.h"
+#include "core/problem.h"
 
 #define IMPORT_MAX_ITEMS 10000
 #define IMPORT_MAX_CSV_ROWS 2000000 /* data rows, the header not counted */

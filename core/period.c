@@ -1,6 +1,6 @@
 /* Quarters and dates in integer calendar arithmetic; Amsterdam local time by the EU summer-time
  * rule. */
-#include "api/period.h"
+#include "core/period.h"
 
 #include <stdbool.h>
 

@@ -1,6 +1,6 @@
 /* Decodes and validates bulk funnel imports (JSON array or long CSV) and writes the CSV template.
  */
-#include "api/import_doc.h"
+#include "core/import_doc.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/period.h"
-#include "daemon/csv_reader.h"
+#include "core/period.h"
+#include "core/csv_reader.h"
 
 /* ---- items and their index by (municipality, period) ------------------------------------------
  */

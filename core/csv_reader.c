@@ -1,5 +1,5 @@
 /* Streaming CSV reader over libcsv: delimiter detection, BOM, record and line numbers, caps. */
-#include "daemon/csv_reader.h"
+#include "core/csv_reader.h"
 
 #include <csv.h>
 #include <stdio.h>

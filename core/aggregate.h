@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "api/catalog.h"
+#include "core/catalog.h"
 
 /* One summed cell of a region and period: a stage total (category "") or one category. */
 struct agg_cell {

@@ -1,5 +1,5 @@
 /* Builds the validators' reference data from the JSON document the database produces. */
-#include "api/catalog.h"
+#include "core/catalog.h"
 
 #include <jansson.h>
 #include <stdarg.h>

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "api/funnel_doc.h"
+#include "core/funnel_doc.h"
 
 /* Defaults of design §5.3. */
 #define SDC_DEFAULT_JS 4

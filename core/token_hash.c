@@ -1,5 +1,5 @@
 /* Token generation (RAND_bytes, base64url) and hashing (EVP SHA-256, hex). */
-#include "daemon/token_hash.h"
+#include "core/token_hash.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

@@ -1,6 +1,6 @@
 /* Pure request framing checks below evhttp: head length, body caps by route, chunked body scanning.
  */
-#include "api/http_guard.h"
+#include "daemon/http_guard.h"
 
 #include <ctype.h>
 #include <string.h>

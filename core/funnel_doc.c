@@ -1,5 +1,5 @@
 /* Decodes, validates and canonicalises funnel documents; lists their cells and order warnings. */
-#include "api/funnel_doc.h"
+#include "core/funnel_doc.h"
 
 #include <stdarg.h>
 #include <stdio.h>

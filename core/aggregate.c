@@ -1,12 +1,12 @@
 /* Published regional figures from raw sums: protection, rates, conversions, ranks and CSV. */
-#include "api/aggregate.h"
+#include "core/aggregate.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/cell_key.h"
+#include "core/cell_key.h"
 
 void agg_regions_free(struct agg_region *regions, size_t n)
 {

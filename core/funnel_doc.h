@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "api/catalog.h"
-#include "api/problem.h"
+#include "core/catalog.h"
+#include "core/problem.h"
 
 #define FUNNEL_MAX_STAGES CATALOG_MAX_STAGES
 #define FUNNEL_MAX_DIMENSIONS CATALOG_MAX_DIMENSIONS
@@ -42,7 +42,7 @@ struct funnel_cell {
     const char *dimension; /* "total" for a stage total */
     const char *category;  /* "" for a stage total */
     int count;
-    uint32_t key; /* 0 until funnel_cells_fill_keys() (api/cell_key.h) */
+    uint32_t key; /* 0 until funnel_cells_fill_keys() (core/cell_key.h) */
 };
 
 /* Decodes and validates a PUT body. The body must be one JSON object whose only member is
@@ -78,7 +78,7 @@ size_t funnel_cells(const struct funnel *f, const struct catalog *cat, struct fu
 void funnel_order_warnings(const struct funnel *f, const struct catalog *cat,
                            struct violations *warnings);
 
-/* ---- shared with api/import_doc.c --------------------------------------------------------- */
+/* ---- shared with core/import_doc.c --------------------------------------------------------- */
 
 /* Validates a "stages" object found at JSON pointer `pointer` (e.g. "/stages", "/3/stages") into
  * out (which the caller zeroed). Same rules and codes as funnel_decode(). Returns the number of
