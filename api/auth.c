@@ -133,7 +133,8 @@ static void admit(struct request *r, void (*next)(struct request *r))
 static bool from_cache(struct request *r, void (*next)(struct request *r))
 {
     if (!db_listen_ok(r->worker->listen) ||
-        !principal_cache_get(request_api(r)->principals, r->credential_key, time(NULL), &r->principal))
+        !principal_cache_get(request_api(r)->principals, r->credential_key, time(NULL),
+                             &r->principal))
         return false;
     admit(r, next);
     return true;

@@ -65,3 +65,11 @@ void reply_from_query(struct request *r, const char *sql, int nparams, const cha
     if (db_pool_query(r->worker->db, sql, nparams, params, passthrough_done, r) < 0)
         reply_unavailable(r, "The server is shutting down.");
 }
+
+bool db_write_retryable(enum db_status status, const PGresult *res)
+{
+    const char *state =
+        status == DB_SQL_ERROR && res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    return state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
+                     strcmp(state, "23505") == 0);
+}

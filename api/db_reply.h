@@ -3,6 +3,7 @@
 #ifndef TRECHTER_DB_REPLY_H
 #define TRECHTER_DB_REPLY_H
 #include <libpq-fe.h>
+#include <stdbool.h>
 
 #include "daemon/db_pool.h"
 
@@ -16,5 +17,13 @@ void reply_from_query(struct request *r, const char *sql, int nparams, const cha
 /* Answers a failed statement: 503 (with Retry-After) for an unreachable, overloaded or timed-out
  * database, 500 for anything else (logged with the SQLSTATE, never shown to the client). */
 void reply_db_failure(struct request *r, enum db_status status, const PGresult *res);
+
+/* How often a write (one statement, one transaction) is tried before its failure is answered. */
+enum { DB_WRITE_ATTEMPTS = 4 };
+
+/* True when a write failed only because it raced another and sending it again is safe and may
+ * succeed: a serialisation failure (40001), a deadlock (40P01), or a unique violation (23505) from
+ * two transactions creating the same row at once. */
+bool db_write_retryable(enum db_status status, const PGresult *res);
 
 #endif

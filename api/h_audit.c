@@ -9,6 +9,7 @@
 #include "api/handlers.h"
 #include "core/period.h"
 #include "api/request.h"
+#include "core/access.h"
 
 static const char audit_sql[] =
     "SELECT json_build_object("
@@ -53,7 +54,7 @@ static bool date_shape(const char *s)
 
 void handle_audit_events(struct request *r)
 {
-    if (r->principal.role != ROLE_RAPPORTEUR) {
+    if (!access_may_read_audit(&r->principal)) {
         reply_problem(r, 403, "forbidden", "Only the rapporteur may read the audit trail.", NULL);
         return;
     }

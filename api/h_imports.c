@@ -12,6 +12,7 @@
 
 #include "api/catalog_load.h"
 #include "api/db_reply.h"
+#include "core/digest.h"
 #include "core/period.h"
 #include "core/prepared.h"
 #include "api/handlers.h"
@@ -19,6 +20,7 @@
 #include "core/catalog.h"
 #include "api/api_worker.h"
 #include "api/request.h"
+#include "core/access.h"
 #include "daemon/db_pool.h"
 #include "daemon/server.h"
 
@@ -32,7 +34,8 @@ struct import_call {
     char key[256]; /* Idempotency-Key, "" when none */
     char *items;   /* owned: JSON array for import_funnels */
     char body_sha[65];
-    int skipped; /* CSV items without a single count */
+    int skipped;  /* CSV items without a single count */
+    int attempts; /* statements sent so far (DB_WRITE_ATTEMPTS at most) */
 };
 
 static void import_call_free(void *p)
@@ -56,15 +59,6 @@ static bool funnel_any_known(const struct funnel *f, const struct catalog *cat)
     return false;
 }
 
-static void sha256_hex(const void *data, size_t len, char out[65])
-{
-    unsigned char md[32];
-    unsigned int mdlen = 0;
-    EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-    for (unsigned i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
 /* A refused import is a problem (RFC 9457, so `status` is the HTTP status) whose `errors` list
  * every violation; the import summary of design §3.1 (status "rejected", created 0, ...) travels
  * beside it in the member `import`, where its own `status` cannot clash with the problem's. */
@@ -83,9 +77,16 @@ static void reply_rejected(struct request *r, int status, json_t *summary)
     violations_clear(&v);
 }
 
+static void import_send(struct request *r);
+
 static void import_done(void *arg, enum db_status status, const PGresult *res)
 {
     struct request *r = arg;
+    struct import_call *c = r->handler_state;
+    if (db_write_retryable(status, res) && c->attempts < DB_WRITE_ATTEMPTS) {
+        import_send(r);
+        return;
+    }
     if (status != DB_OK || PQntuples(res) != 1) {
         reply_db_failure(r, status, res);
         return;
@@ -103,7 +104,7 @@ static void import_done(void *arg, enum db_status status, const PGresult *res)
     } else if (http == 200) {
         if (json_is_true(json_object_get(result, "replayed")))
             request_add_header(r, "Idempotent-Replayed", "true");
-        else if (!((struct import_call *)r->handler_state)->dry_run)
+        else if (!c->dry_run)
             server_note_local_write(r->worker);
         reply_json(r, 200, json_incref(body));
     } else {
@@ -197,37 +198,7 @@ static void import_with_catalog(struct request *r)
         return;
     }
 
-    /* The codes this principal may write, as a PostgreSQL array literal; NULL for any. */
-    char *allowed = NULL;
-    if (r->principal.role != ROLE_RAPPORTEUR) {
-        size_t n = strlen(r->principal.codes) + 3;
-        allowed = malloc(n);
-        if (allowed)
-            snprintf(allowed, n, "{%s}", r->principal.codes);
-    }
-    const struct app_settings *s = &r->worker->settings;
-    char principal[24], outlier_min[16], outlier_ratio[16], skipped[16];
-    snprintf(principal, sizeof principal, "%lld", r->principal.id);
-    snprintf(skipped, sizeof skipped, "%d", c->skipped);
-    snprintf(outlier_min, sizeof outlier_min, "%d", s->outlier_min);
-    snprintf(outlier_ratio, sizeof outlier_ratio, "%d", s->outlier_ratio_pct);
-    const char *params[12] = {c->items,
-                              allowed,
-                              c->dry_run ? "true" : "false",
-                              c->key[0] ? c->key : NULL,
-                              c->body_sha,
-                              principal,
-                              r->principal.label,
-                              r->request_id,
-                              r->client_address,
-                              outlier_min,
-                              outlier_ratio,
-                              skipped};
-    int rc = db_pool_query_timeout(r->worker->db, import_sql, 12, params, s->import_timeout_ms,
-                                   import_done, r);
-    free(allowed);
-    if (rc < 0)
-        reply_unavailable(r, "The server is shutting down.");
+    import_send(r);
 }
 
 static bool key_ok(const char *k)
@@ -243,7 +214,7 @@ static bool key_ok(const char *k)
 
 void handle_import(struct request *r)
 {
-    if (r->principal.role == ROLE_ANALYST) {
+    if (!access_may_import(&r->principal)) {
         reply_problem(r, 403, "forbidden", "Analysts read; they do not import figures.", NULL);
         return;
     }
@@ -284,4 +255,44 @@ void handle_import(struct request *r)
     }
     violations_clear(&v);
     catalog_then(r, import_with_catalog);
+}
+
+/* Sends the prepared import as one statement (one transaction). Sent again, from import_done,
+ * when it lost a race with another write (a serialisation failure, a deadlock, two creations of
+ * one row), as single writes are: the transaction rolled back whole, so nothing is doubled. */
+static void import_send(struct request *r)
+{
+    struct import_call *c = r->handler_state;
+    /* The codes this principal may write, as a PostgreSQL array literal; NULL for any. */
+    char *allowed = NULL;
+    if (!access_writes_any_code(&r->principal)) {
+        size_t n = strlen(r->principal.codes) + 3;
+        allowed = malloc(n);
+        if (allowed)
+            snprintf(allowed, n, "{%s}", r->principal.codes);
+    }
+    const struct app_settings *s = &r->worker->settings;
+    char principal[24], outlier_min[16], outlier_ratio[16], skipped[16];
+    snprintf(principal, sizeof principal, "%lld", r->principal.id);
+    snprintf(skipped, sizeof skipped, "%d", c->skipped);
+    snprintf(outlier_min, sizeof outlier_min, "%d", s->outlier_min);
+    snprintf(outlier_ratio, sizeof outlier_ratio, "%d", s->outlier_ratio_pct);
+    const char *params[12] = {c->items,
+                              allowed,
+                              c->dry_run ? "true" : "false",
+                              c->key[0] ? c->key : NULL,
+                              c->body_sha,
+                              principal,
+                              r->principal.label,
+                              r->request_id,
+                              r->client_address,
+                              outlier_min,
+                              outlier_ratio,
+                              skipped};
+    c->attempts++;
+    int rc = db_pool_query_timeout(r->worker->db, import_sql, 12, params, s->import_timeout_ms,
+                                   import_done, r);
+    free(allowed);
+    if (rc < 0)
+        reply_unavailable(r, "The server is shutting down.");
 }

@@ -5,21 +5,14 @@
 #include <string.h>
 
 #include "api/db_reply.h"
+
+#include "core/municipality_code.h"
 #include "api/handlers.h"
 #include "api/request.h"
+#include "core/access.h"
 #include "daemon/embedded.h"
 #include "daemon/migrate.h"
 #include "daemon/server.h"
-
-bool valid_municipality_code(const char *code)
-{
-    if (!code || strlen(code) != 6 || code[0] != 'G' || code[1] != 'M')
-        return false;
-    for (int i = 2; i < 6; i++)
-        if (code[i] < '0' || code[i] > '9')
-            return false;
-    return true;
-}
 
 void reply_invalid_path(struct request *r, const char *name, const char *detail)
 {
@@ -85,8 +78,9 @@ void handle_me(struct request *r)
 {
     const struct principal *p = &r->principal;
     json_t *codes = json_array();
-    if (p->role == ROLE_MUNICIPALITY && p->codes && *p->codes) {
-        char *copy = strdup(p->codes), *save = NULL;
+    const char *own = access_raw_codes(p);
+    if (own && *own) {
+        char *copy = strdup(own), *save = NULL;
         for (char *c = copy ? strtok_r(copy, ",", &save) : NULL; c; c = strtok_r(NULL, ",", &save))
             json_array_append_new(codes, json_string(c));
         free(copy);
@@ -94,7 +88,7 @@ void handle_me(struct request *r)
     char id[24];
     snprintf(id, sizeof id, "%lld", p->id);
     json_t *body = json_pack("{s:s, s:s, s:s, s:o, s:b, s:b}", "id", id, "label", p->label, "role",
-                             role_name(p->role), "rawFor", codes, "rawForAll",
-                             p->role == ROLE_RAPPORTEUR, "protected", p->role != ROLE_RAPPORTEUR);
+                             role_name(p->role), "rawFor", codes, "rawForAll", access_sees_raw(p),
+                             "protected", !access_sees_raw(p));
     reply_json(r, 200, body);
 }

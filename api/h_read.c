@@ -16,6 +16,7 @@
 #include "api/read_query.h"
 #include "api/api_worker.h"
 #include "api/request.h"
+#include "core/access.h"
 #include "daemon/db_pool.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
@@ -180,7 +181,7 @@ static json_t *rows_of(struct request *r, enum db_status status, const PGresult 
         return NULL;
     }
     size_t n = 0;
-    struct agg_region *regions = regions_from(res, r->principal.role == ROLE_RAPPORTEUR, &n);
+    struct agg_region *regions = regions_from(res, access_sees_raw(&r->principal), &n);
     if (!regions) {
         c->failure = DB_OVERLOADED;
         return NULL;
@@ -216,7 +217,7 @@ static void aggregate_done(void *arg, enum db_status status, const PGresult *res
         return;
     }
     size_t n = 0;
-    struct agg_region *regions = regions_from(res, r->principal.role == ROLE_RAPPORTEUR, &n);
+    struct agg_region *regions = regions_from(res, access_sees_raw(&r->principal), &n);
     if (!regions) {
         reply_unavailable(r, "Out of memory.");
         return;
@@ -253,11 +254,12 @@ static int send_aggregate(struct request *r, const char *set, const char *region
         regions, c->dimension[0] && done == aggregate_done ? c->dimension : "total",
         NULL,    c->q.current_boundaries ? "true" : "false"};
     char *raw_codes = NULL;
-    if (r->principal.role == ROLE_MUNICIPALITY) {
-        size_t len = strlen(r->principal.codes) + 3;
+    const char *own = access_raw_codes(&r->principal);
+    if (own) {
+        size_t len = strlen(own) + 3;
         raw_codes = malloc(len);
         if (raw_codes)
-            snprintf(raw_codes, len, "{%s}", r->principal.codes);
+            snprintf(raw_codes, len, "{%s}", own);
         params[4] = raw_codes;
     }
     int rc = db_pool_query(aggregate_pool(r), aggregate_sql, 6, params, done, r);

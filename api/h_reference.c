@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/db_reply.h"
+#include "core/municipality_code.h"
 #include "api/handlers.h"
 #include "api/request.h"
 
@@ -92,7 +93,7 @@ void handle_municipality(struct request *r)
     if (request_cached_reply(r))
         return;
     const char *code = request_param(r, "code");
-    if (!valid_municipality_code(code)) {
+    if (!municipality_code_valid(code)) {
         reply_invalid_path(r, "code",
                            "A municipality code is GM followed by four digits (GM0599).");
         return;

@@ -35,9 +35,6 @@ void handle_dashboard_file(struct request *r);  /* GET /dashboard/{file} */
 /* Content-Type of a dashboard file by its extension; NULL when it is not served. */
 const char *dashboard_content_type(const char *name);
 
-/* "GM" and four digits. */
-bool valid_municipality_code(const char *code);
-
 /* 400 with one violation in the path parameter `name`. */
 void reply_invalid_path(struct request *r, const char *name, const char *detail);
 

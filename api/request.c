@@ -13,6 +13,7 @@
 #include "api/auth.h"
 #include "api/response_cache.h"
 #include "api/routes.h"
+#include "core/access.h"
 #include "daemon/conn_guard.h"
 #include "daemon/db_listen.h"
 #include "daemon/log.h"
@@ -47,49 +48,6 @@ static enum http_method method_of(enum evhttp_cmd_type t, const char **text)
         *text = "OTHER";
         return METHOD_OTHER;
     }
-}
-
-static const char *reason_phrase(int status)
-{
-    switch (status) {
-    case 200:
-        return "OK";
-    case 201:
-        return "Created";
-    case 204:
-        return "No Content";
-    default:
-        return problem_title(status);
-    }
-}
-
-const char *role_name(enum role role)
-{
-    switch (role) {
-    case ROLE_MUNICIPALITY:
-        return "municipality";
-    case ROLE_RAPPORTEUR:
-        return "rapporteur";
-    case ROLE_ANALYST:
-        return "analyst";
-    case ROLE_NONE:
-        break;
-    }
-    return "none";
-}
-
-bool principal_holds(const struct principal *p, const char *code)
-{
-    if (!p->authenticated || p->role != ROLE_MUNICIPALITY || !p->codes || !code)
-        return false;
-    size_t n = strlen(code);
-    for (const char *s = p->codes; (s = strstr(s, code)) != NULL; s += n) {
-        bool starts = s == p->codes || s[-1] == ',';
-        bool ends = s[n] == '\0' || s[n] == ',';
-        if (starts && ends)
-            return true;
-    }
-    return false;
 }
 
 /* A client's X-Request-Id is kept when it is short and plain; otherwise a UUID is made. */
@@ -164,10 +122,8 @@ bool request_cached_reply(struct request *r)
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->ev);
     const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
     const char *accept = request_header(r, "Accept");
-    const char *kind = p->role == ROLE_RAPPORTEUR     ? "raw"
-                       : p->role == ROLE_MUNICIPALITY ? "municipality:"
-                                                      : "protected";
-    const char *codes = p->role == ROLE_MUNICIPALITY && p->codes ? p->codes : "";
+    const char *codes;
+    const char *kind = access_cache_kind(p, &codes);
     size_t n = strlen(r->path) + strlen(kind) + strlen(codes) + (query ? strlen(query) : 0) + 16;
     char *key = malloc(n);
     if (!key)
@@ -222,8 +178,7 @@ static void note_metrics(const struct request *r, int status)
         .submission = -1,
     };
     if (status == 200 && (flags & ROUTE_AGGREGATE))
-        note.view =
-            r->principal.role == ROLE_RAPPORTEUR ? METRICS_VIEW_RAW : METRICS_VIEW_PROTECTED;
+        note.view = access_sees_raw(&r->principal) ? METRICS_VIEW_RAW : METRICS_VIEW_PROTECTED;
     if (committed && (flags & ROUTE_WRITES_FUNNEL))
         note.submission = METRICS_SUB_FUNNEL;
     else if (committed && (flags & ROUTE_WRITES_NETWORK))
@@ -262,7 +217,7 @@ static void send_and_free(struct request *r, int status, const char *content_typ
                            evhttp_find_header(h, "Content-Disposition"),
                            (const char *)evbuffer_pullup(body, -1), r->bytes_out);
     struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
-    evhttp_send_reply(r->ev, status, reason_phrase(status), body);
+    evhttp_send_reply(r->ev, status, problem_title(status), body);
     conn_guard_flush(evcon);
     log_buffered(LOG_INFO,
                  "request id=%s principal=%lld method=%s path=%s route=%s status=%d bytes=%zu "

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "core/access.h"
 #include "core/problem.h"
 #include "api/router.h"
 
@@ -17,16 +18,6 @@ struct worker;
 struct conn;
 
 #define API_VERSION "1.0.0"
-
-enum role { ROLE_NONE = 0, ROLE_MUNICIPALITY, ROLE_RAPPORTEUR, ROLE_ANALYST };
-
-struct principal {
-    bool authenticated;
-    long long id;
-    enum role role;
-    char label[128];
-    char *codes; /* owned: municipality codes joined by ',' ("" when none) */
-};
 
 struct request {
     struct evhttp_request *ev; /* borrowed from evhttp; valid until the reply is sent */
@@ -85,9 +76,5 @@ const char *request_header(const struct request *r, const char *name);
 const char *request_query(const struct request *r, const char *name);
 /* The path parameter of the matched route. */
 const char *request_param(const struct request *r, const char *name);
-
-/* True when the principal may read and write figures of municipality `code` raw. */
-bool principal_holds(const struct principal *p, const char *code);
-const char *role_name(enum role role);
 
 #endif

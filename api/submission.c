@@ -1,5 +1,6 @@
 /* Snapshot resources with revisions (funnels and networks): PUT, GET, revisions and DELETE. */
 #include "api/submission.h"
+#include "core/municipality_code.h"
 
 #include <event2/buffer.h>
 #include <event2/http.h>
@@ -15,12 +16,12 @@
 #include "api/handlers.h"
 #include "api/api_worker.h"
 #include "api/request.h"
+#include "core/access.h"
 #include "daemon/db_pool.h"
 #include "daemon/server.h"
 
 /* Serialization failures and unique-key races are retried this many times: the write function is
  * one transaction, so a failed attempt left nothing behind. */
-enum { WRITE_ATTEMPTS = 4 };
 
 static const char put_sql[] =
     "SELECT put_submission($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8::int, $9::boolean,"
@@ -53,12 +54,6 @@ static void call_free(void *p)
         return;
     prepared_clear(&c->prepared);
     free(c);
-}
-
-/* Who may read or write a municipality's resources (design §4). */
-static bool may_write(const struct principal *p, const char *code)
-{
-    return p->role == ROLE_RAPPORTEUR || principal_holds(p, code);
 }
 
 /* Parses an If-Match value: "3", "\"3\"", W/ not accepted (strong ETags only), or "*". */
@@ -103,7 +98,7 @@ static struct submission_call *begin(struct request *r, const struct submission_
     violations_init(&v);
     const char *code = request_param(r, "code");
     const char *period = request_param(r, "period");
-    if (!valid_municipality_code(code))
+    if (!municipality_code_valid(code))
         violations_add(&v, IN_PATH, "code", "invalid-code",
                        "A municipality code is GM followed by four digits (GM0599).");
     struct period p = {0};
@@ -228,18 +223,11 @@ static void put_send(struct request *r)
         reply_unavailable(r, "The server is shutting down.");
 }
 
-static bool retryable(const PGresult *res)
-{
-    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    return state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
-                     strcmp(state, "23505") == 0);
-}
-
 static void put_done(void *arg, enum db_status status, const PGresult *res)
 {
     struct request *r = arg;
     struct submission_call *c = r->handler_state;
-    if (status == DB_SQL_ERROR && retryable(res) && c->attempts < WRITE_ATTEMPTS) {
+    if (db_write_retryable(status, res) && c->attempts < DB_WRITE_ATTEMPTS) {
         put_send(r);
         return;
     }
@@ -306,8 +294,8 @@ static void put_with_catalog(struct request *r)
     const char *body = len ? (const char *)evbuffer_pullup(in, (ev_ssize_t)len) : "";
     struct violations v;
     violations_init(&v);
-    if (c->kind->prepare(r, request_api(r)->catalog, c->code, c->period, body, len, &c->prepared, &v) <
-        0) {
+    if (c->kind->prepare(r, request_api(r)->catalog, c->code, c->period, body, len, &c->prepared,
+                         &v) < 0) {
         reply_problem(r, 400, "invalid-input",
                       "The document is invalid; every violation is listed in errors.", &v);
         violations_clear(&v);
@@ -338,7 +326,7 @@ void submission_put(struct request *r, const struct submission_kind *kind)
     if (!c)
         return;
     c->op = OP_PUT;
-    if (!may_write(&r->principal, c->code)) {
+    if (!access_may_write(&r->principal, c->code)) {
         refuse(r, c->code);
         return;
     }
@@ -384,18 +372,13 @@ static void read_done(void *arg, enum db_status status, const PGresult *res)
     reply_json_text(r, 200, text, (size_t)PQgetlength(res, 0, 0));
 }
 
-static bool may_read(const struct principal *p, const char *code)
-{
-    return p->role == ROLE_RAPPORTEUR || principal_holds(p, code);
-}
-
 static void read_op(struct request *r, const struct submission_kind *kind, int op)
 {
     struct submission_call *c = begin(r, kind, false);
     if (!c)
         return;
     c->op = op;
-    if (!may_read(&r->principal, c->code)) {
+    if (!access_may_read(&r->principal, c->code)) {
         refuse(r, c->code);
         return;
     }
@@ -423,7 +406,7 @@ static void delete_done(void *arg, enum db_status status, const PGresult *res)
 {
     struct request *r = arg;
     struct submission_call *c = r->handler_state;
-    if (status == DB_SQL_ERROR && retryable(res) && c->attempts < WRITE_ATTEMPTS) {
+    if (db_write_retryable(status, res) && c->attempts < DB_WRITE_ATTEMPTS) {
         submission_delete(r, c->kind);
         return;
     }
@@ -457,7 +440,7 @@ void submission_delete(struct request *r, const struct submission_kind *kind)
         if (!c)
             return;
         c->op = OP_DELETE;
-        if (r->principal.role != ROLE_RAPPORTEUR) {
+        if (!access_may_delete(&r->principal, c->code)) {
             reply_problem(r, 403, "forbidden", "Only the rapporteur may delete submissions.", NULL);
             return;
         }

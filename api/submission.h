@@ -31,5 +31,4 @@ void submission_get(struct request *r, const struct submission_kind *kind);
 void submission_revisions(struct request *r, const struct submission_kind *kind);
 void submission_delete(struct request *r, const struct submission_kind *kind);
 
-
 #endif

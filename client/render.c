@@ -9,60 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/http_status.h"
+
 static const char *const funnel_stages[] = {"occurred", "disclosed",    "signalled",
                                             "reported", "investigated", "helped"};
 #define N_FUNNEL_STAGES (sizeof funnel_stages / sizeof funnel_stages[0])
 
 const char *render_reason(long status)
 {
-    switch (status) {
-    case 200:
-        return "OK";
-    case 201:
-        return "Created";
-    case 204:
-        return "No Content";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 406:
-        return "Not Acceptable";
-    case 408:
-        return "Request Timeout";
-    case 409:
-        return "Conflict";
-    case 410:
-        return "Gone";
-    case 412:
-        return "Precondition Failed";
-    case 413:
-        return "Content Too Large";
-    case 415:
-        return "Unsupported Media Type";
-    case 422:
-        return "Unprocessable Content";
-    case 429:
-        return "Too Many Requests";
-    case 431:
-        return "Request Header Fields Too Large";
-    case 500:
-        return "Internal Server Error";
-    case 502:
-        return "Bad Gateway";
-    case 503:
-        return "Service Unavailable";
-    case 504:
-        return "Gateway Timeout";
-    default:
-        return "";
-    }
+    const char *reason = status >= 100 && status <= 599 ? http_reason((int)status) : NULL;
+    return reason ? reason : "";
 }
 
 /* A scalar as text: null → "-", numbers with `decimals` places when real, booleans yes/no. */

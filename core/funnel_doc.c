@@ -207,25 +207,21 @@ void funnel_json_error(struct violations *v, const char *text, size_t len, const
 
 /* ---- validation ---------------------------------------------------------------------------- */
 
-/* Violations found while decoding one document, those dropped by the cap included. */
+/* One document being decoded. */
 struct checker {
     const struct catalog *cat;
-    struct violations *v;
-    size_t found;
+    struct doc_report rep;
 };
 
-static void report(struct checker *ck, const char *pointer, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void report(struct checker *ck, const char *pointer, const char *code, const char *fmt, ...)
+void doc_report(struct doc_report *rep, const char *pointer, const char *code, const char *fmt, ...)
 {
     char detail[256];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
-    ck->found++;
-    funnel_violation(ck->v, pointer ? pointer : "", code, "%s", detail);
+    rep->found++;
+    funnel_violation(rep->v, pointer ? pointer : "", code, "%s", detail);
 }
 
 /* Checks a count value; stores it and returns true when valid. */
@@ -239,16 +235,17 @@ static bool check_count(struct checker *ck, const json_t *value, const char *poi
             return true;
         }
         if (n < 0)
-            report(ck, pointer, problem, "a count is 0 or more, not %lld", n);
+            doc_report(&ck->rep, pointer, problem, "a count is 0 or more, not %lld", n);
         else
-            report(ck, pointer, problem, "a count is at most %d, not %lld", FUNNEL_MAX_COUNT, n);
+            doc_report(&ck->rep, pointer, problem, "a count is at most %d, not %lld",
+                       FUNNEL_MAX_COUNT, n);
         return false;
     }
     if (json_is_real(value))
-        report(ck, pointer, "not-integer",
-               "a count is a JSON integer such as 2, without a fraction or exponent");
+        doc_report(&ck->rep, pointer, "not-integer",
+                   "a count is a JSON integer such as 2, without a fraction or exponent");
     else
-        report(ck, pointer, "type", "a count is a JSON integer");
+        doc_report(&ck->rep, pointer, "type", "a count is a JSON integer");
     return false;
 }
 
@@ -257,7 +254,7 @@ static bool decode_breakdown(struct checker *ck, const json_t *value, int d, con
                              struct funnel_breakdown *bd)
 {
     if (!json_is_object(value)) {
-        report(ck, pointer, "type", "a breakdown is an object of categories and counts");
+        doc_report(&ck->rep, pointer, "type", "a breakdown is an object of categories and counts");
         return false;
     }
     bool ok = true;
@@ -268,7 +265,8 @@ static bool decode_breakdown(struct checker *ck, const json_t *value, int d, con
         char *p = funnel_pointer_join(pointer, key);
         int c = catalog_category_index(ck->cat, d, key);
         if (c < 0) {
-            report(ck, p, "unknown-category", "not a category of %s", ck->cat->dimensions[d]);
+            doc_report(&ck->rep, p, "unknown-category", "not a category of %s",
+                       ck->cat->dimensions[d]);
             ok = false;
         } else if (!check_count(ck, count, p, &bd->counts[c])) {
             ok = false;
@@ -283,7 +281,7 @@ static void decode_breakdowns(struct checker *ck, const json_t *value, int s, co
                               struct funnel_stage *st, bool *dim_ok)
 {
     if (!json_is_object(value)) {
-        report(ck, pointer, "type", "breakdowns is an object of dimensions");
+        doc_report(&ck->rep, pointer, "type", "breakdowns is an object of dimensions");
         return;
     }
     const char *key;
@@ -293,10 +291,10 @@ static void decode_breakdowns(struct checker *ck, const json_t *value, int s, co
         char *p = funnel_pointer_join(pointer, key);
         int d = catalog_dimension_index(ck->cat, key);
         if (d < 0)
-            report(ck, p, "unknown-dimension", "not a dimension");
+            doc_report(&ck->rep, p, "unknown-dimension", "not a dimension");
         else if (!catalog_stage_allows(ck->cat, s, d))
-            report(ck, p, "dimension-not-allowed", "%s is not broken down by %s",
-                   ck->cat->stages[s], ck->cat->dimensions[d]);
+            doc_report(&ck->rep, p, "dimension-not-allowed", "%s is not broken down by %s",
+                       ck->cat->stages[s], ck->cat->dimensions[d]);
         else
             dim_ok[d] = decode_breakdown(ck, bd, d, p, &st->breakdowns[d]);
         free(p);
@@ -309,7 +307,7 @@ static void decode_stage(struct checker *ck, const json_t *value, int s, const c
                          struct funnel_stage *st)
 {
     if (!json_is_object(value)) {
-        report(ck, pointer, "type", "a stage is an object with a total");
+        doc_report(&ck->rep, pointer, "type", "a stage is an object with a total");
         return;
     }
     bool total_ok = false, has_total = false;
@@ -325,13 +323,13 @@ static void decode_stage(struct checker *ck, const json_t *value, int s, const c
         } else if (strcmp(key, "breakdowns") == 0) {
             decode_breakdowns(ck, member, s, p, st, dim_ok);
         } else {
-            report(ck, p, "unknown-field", "a stage has only total and breakdowns");
+            doc_report(&ck->rep, p, "unknown-field", "a stage has only total and breakdowns");
         }
         free(p);
     }
     if (!has_total) {
         char *p = funnel_pointer_join(pointer, "total");
-        report(ck, p, "required", "a stage that is given needs its total");
+        doc_report(&ck->rep, p, "required", "a stage that is given needs its total");
         free(p);
     }
     if (!total_ok)
@@ -344,7 +342,8 @@ static void decode_stage(struct checker *ck, const json_t *value, int s, const c
         if (sum != st->total) {
             char *b = funnel_pointer_join(pointer, "breakdowns");
             char *p = b ? funnel_pointer_join(b, ck->cat->dimensions[d]) : NULL;
-            report(ck, p, "sum-mismatch", "categories sum to %lld, total is %d", sum, st->total);
+            doc_report(&ck->rep, p, "sum-mismatch", "categories sum to %lld, total is %d", sum,
+                       st->total);
             free(p);
             free(b);
         }
@@ -354,10 +353,10 @@ static void decode_stage(struct checker *ck, const json_t *value, int s, const c
 size_t funnel_decode_stages(const json_t *stages, const struct catalog *cat, const char *pointer,
                             struct funnel *out, struct violations *v)
 {
-    struct checker ck = {.cat = cat, .v = v};
+    struct checker ck = {.cat = cat, .rep = {.v = v}};
     if (!json_is_object(stages)) {
-        report(&ck, pointer, "type", "stages is an object of stages");
-        return ck.found;
+        doc_report(&ck.rep, pointer, "type", "stages is an object of stages");
+        return ck.rep.found;
     }
     const char *key;
     json_t *value;
@@ -366,12 +365,12 @@ size_t funnel_decode_stages(const json_t *stages, const struct catalog *cat, con
         char *p = funnel_pointer_join(pointer, key);
         int s = catalog_stage_index(cat, key);
         if (s < 0)
-            report(&ck, p, "unknown-stage", "not a stage of the funnel");
+            doc_report(&ck.rep, p, "unknown-stage", "not a stage of the funnel");
         else
             decode_stage(&ck, value, s, p, &out->stages[s]);
         free(p);
     }
-    return ck.found;
+    return ck.rep.found;
 }
 
 int funnel_decode(const char *body, size_t len, const struct catalog *cat, struct funnel *out,
@@ -384,9 +383,9 @@ int funnel_decode(const char *body, size_t len, const struct catalog *cat, struc
         funnel_json_error(v, body, len, &err);
         return -1;
     }
-    struct checker ck = {.cat = cat, .v = v};
+    struct checker ck = {.cat = cat, .rep = {.v = v}};
     if (!json_is_object(root)) {
-        report(&ck, "", "type", "the body is a JSON object with a stages member");
+        doc_report(&ck.rep, "", "type", "the body is a JSON object with a stages member");
         json_decref(root);
         return -1;
     }
@@ -397,17 +396,17 @@ int funnel_decode(const char *body, size_t len, const struct catalog *cat, struc
     {
         if (strcmp(key, "stages") == 0) {
             has_stages = true;
-            ck.found += funnel_decode_stages(value, cat, "/stages", out, v);
+            ck.rep.found += funnel_decode_stages(value, cat, "/stages", out, v);
         } else {
             char *p = funnel_pointer_join("", key);
-            report(&ck, p, "unknown-field", "the body has only a stages member");
+            doc_report(&ck.rep, p, "unknown-field", "the body has only a stages member");
             free(p);
         }
     }
     if (!has_stages)
-        report(&ck, "/stages", "required", "stages is required ({} when nothing is known)");
+        doc_report(&ck.rep, "/stages", "required", "stages is required ({} when nothing is known)");
     json_decref(root);
-    return ck.found ? -1 : 0;
+    return ck.rep.found ? -1 : 0;
 }
 
 /* ---- output -----------------------------------------------------------------------------------

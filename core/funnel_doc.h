@@ -105,6 +105,17 @@ long long funnel_breakdown_sum(const struct funnel_stage *s, const struct catalo
 bool funnel_violation(struct violations *v, const char *pointer, const char *code, const char *fmt,
                       ...) __attribute__((format(printf, 4, 5)));
 
+/* The violations of one document being decoded, and how many were found (those the cap dropped
+ * included): what every decoder (funnel, network, import) reports into. */
+struct doc_report {
+    struct violations *v; /* borrowed */
+    size_t found;
+};
+
+/* Counts one violation and adds it through funnel_violation() (capped, detail made safe). */
+void doc_report(struct doc_report *rep, const char *pointer, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* True once v holds FUNNEL_MAX_VIOLATIONS or more violations (further ones would be dropped). */
 bool funnel_violations_full(const struct violations *v);
 

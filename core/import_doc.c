@@ -2,7 +2,8 @@
  */
 #include "core/import_doc.h"
 
-#include <stdarg.h>
+#include "core/municipality_code.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +27,7 @@ struct row_marks {
 struct builder {
     const struct catalog *cat;
     time_t now;
-    struct violations *v;
-    size_t found; /* violations found, those dropped by the cap included */
+    struct doc_report rep;
     struct import_item *items;
     struct row_marks *marks; /* CSV only: parallel to items */
     size_t count, cap;
@@ -37,31 +37,13 @@ struct builder {
     bool stop; /* a cap was hit: decode no further */
 };
 
-static void add(struct builder *b, const char *pointer, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void add(struct builder *b, const char *pointer, const char *code, const char *fmt, ...)
-{
-    char detail[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
-    va_end(ap);
-    b->found++;
-    funnel_violation(b->v, pointer, code, "%s", detail);
-    if (violations_count(b->v) > FUNNEL_MAX_VIOLATIONS)
-        b->stop = true;
-}
-
-bool import_code_valid(const char *code)
-{
-    if (!code || code[0] != 'G' || code[1] != 'M')
-        return false;
-    for (int i = 2; i < 6; i++)
-        if (code[i] < '0' || code[i] > '9')
-            return false;
-    return code[6] == '\0';
-}
+/* A violation; past the cap, decoding stops. */
+#define add(b, ...)                                                                                \
+    do {                                                                                           \
+        doc_report(&(b)->rep, __VA_ARGS__);                                                        \
+        if (violations_count((b)->rep.v) > FUNNEL_MAX_VIOLATIONS)                                  \
+            (b)->stop = true;                                                                      \
+    } while (0)
 
 static size_t item_hash(const char *code, const char *period)
 {
@@ -190,7 +172,7 @@ static void decode_json_item(struct builder *b, const json_t *obj, size_t i)
             snprintf(ptr, sizeof ptr, "%s/municipality", base);
             if (!code)
                 add(b, ptr, "type", "municipality is a code such as GM0599");
-            else if (!import_code_valid(code))
+            else if (!municipality_code_valid(code))
                 add(b, ptr, "invalid-code", "a municipality code is GM and four digits");
             else
                 code_ok = true;
@@ -209,8 +191,8 @@ static void decode_json_item(struct builder *b, const json_t *obj, size_t i)
         } else if (strcmp(key, "stages") == 0) {
             snprintf(ptr, sizeof ptr, "%s/stages", base);
             has_stages = true;
-            size_t n = funnel_decode_stages(value, b->cat, ptr, &funnel, b->v);
-            b->found += n;
+            size_t n = funnel_decode_stages(value, b->cat, ptr, &funnel, b->rep.v);
+            b->rep.found += n;
             stages_ok = n == 0;
         } else {
             char *p = funnel_pointer_join(base, key);
@@ -227,7 +209,7 @@ static void decode_json_item(struct builder *b, const json_t *obj, size_t i)
             add(b, ptr, "required", "an item needs %s", required[r]);
         }
     }
-    if (violations_count(b->v) > FUNNEL_MAX_VIOLATIONS)
+    if (violations_count(b->rep.v) > FUNNEL_MAX_VIOLATIONS)
         b->stop = true;
     if (!code_ok || !period_ok)
         return;
@@ -258,8 +240,8 @@ static void decode_json(struct builder *b, const char *body, size_t len)
     json_error_t err;
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
     if (!root) {
-        funnel_json_error(b->v, body, len, &err);
-        b->found++;
+        funnel_json_error(b->rep.v, body, len, &err);
+        b->rep.found++;
         return;
     }
     if (!json_is_array(root)) {
@@ -384,12 +366,12 @@ static int on_csv_row(const struct csv_row *row, void *userdata)
     const char *f[NCOLUMNS];
     for (size_t c = 0; c < NCOLUMNS; c++)
         f[c] = row->fields[st->column[c]];
-    size_t before = b->found;
+    size_t before = b->rep.found;
     struct period p;
     char period[8] = "";
     char shown[48];
 
-    if (!import_code_valid(f[COL_MUNICIPALITY])) {
+    if (!municipality_code_valid(f[COL_MUNICIPALITY])) {
         cell_pointer(ptr, sizeof ptr, row->row, "municipality");
         add(b, ptr, "invalid-code", "a municipality code is GM and four digits");
     }
@@ -430,7 +412,7 @@ static int on_csv_row(const struct csv_row *row, void *userdata)
     bool given = false;
     cell_pointer(ptr, sizeof ptr, row->row, "count");
     read_count(b, f[COL_COUNT], ptr, &count, &given);
-    if (b->found != before)
+    if (b->rep.found != before)
         return b->stop ? 1 : 0;
 
     size_t *slot;
@@ -538,7 +520,7 @@ static void decode_csv(struct builder *b, const char *body, size_t len)
 int import_decode(const char *body, size_t len, bool is_csv, const struct catalog *cat, time_t now,
                   struct import_doc *out, struct violations *v)
 {
-    struct builder b = {.cat = cat, .now = now, .v = v};
+    struct builder b = {.cat = cat, .now = now, .rep = {.v = v}};
     out->items = NULL;
     out->count = 0;
     if (is_csv)
@@ -547,7 +529,7 @@ int import_decode(const char *body, size_t len, bool is_csv, const struct catalo
         decode_json(&b, body, len);
     free(b.slots);
     free(b.marks);
-    if (b.found) {
+    if (b.rep.found) {
         free(b.items);
         /* How many funnels the refused input held, for the summary; items stays NULL. */
         out->count = is_csv ? b.count : b.input_items;
@@ -565,31 +547,4 @@ void import_doc_free(struct import_doc *doc)
     free(doc->items);
     doc->items = NULL;
     doc->count = 0;
-}
-
-char *import_template_csv(const struct catalog *cat, const char *code, const char *period)
-{
-    struct period p;
-    if (!import_code_valid(code) || period_parse(period, &p) != 0)
-        return NULL;
-    char canon[8];
-    period_format(p, canon);
-    /* Every row: code, period, three keys of at most CATALOG_MAX_KEY bytes, 5 commas, LF. */
-    size_t row_max = 6 + 7 + 3 * CATALOG_MAX_KEY + 6 + 1;
-    size_t cap = 64 + row_max * FUNNEL_MAX_CELLS + 1;
-    char *text = malloc(cap);
-    if (!text)
-        return NULL;
-    size_t o = (size_t)snprintf(text, cap, "municipality,period,stage,dimension,category,count\n");
-    for (size_t s = 0; s < cat->nstages; s++) {
-        o += (size_t)snprintf(text + o, cap - o, "%s,%s,%s,total,,\n", code, canon, cat->stages[s]);
-        for (size_t d = 0; d < cat->ndimensions; d++) {
-            if (!cat->stage_dimensions[s][d])
-                continue;
-            for (size_t c = 0; c < cat->ncategories[d]; c++)
-                o += (size_t)snprintf(text + o, cap - o, "%s,%s,%s,%s,%s,\n", code, canon,
-                                      cat->stages[s], cat->dimensions[d], cat->categories[d][c]);
-        }
-    }
-    return text;
 }

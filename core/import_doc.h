@@ -54,14 +54,4 @@ int import_decode(const char *body, size_t len, bool is_csv, const struct catalo
 
 void import_doc_free(struct import_doc *doc);
 
-/* True when code is a municipality code of the form "GM" followed by four digits. */
-bool import_code_valid(const char *code);
-
-/* The CSV template for one municipality and period: the header, then one row per stage total and
- * per stage x allowed dimension x category in canonical order, every count empty; LF line ends, ','
- * separated. import_decode() accepts it unchanged (as one item with no stage known) and with counts
- * filled in. malloc'd; NULL when code or period is malformed or memory runs out. The period is
- * written in canonical form. */
-char *import_template_csv(const struct catalog *cat, const char *code, const char *period);
-
 #endif

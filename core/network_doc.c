@@ -2,7 +2,6 @@
  * tallies them per region. */
 #include "core/network_doc.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,19 +60,12 @@ static int field_index(const char *name)
 
 /* ---- calendar ---------------------------------------------------------------------------- */
 
-static int days_in_month(int y, int m)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : days[m - 1];
-}
-
 void network_months_before(int y, int m, int d, int months, int *oy, int *om, int *od)
 {
     int total = y * 12 + (m - 1) - months;
     *oy = total / 12;
     *om = total % 12 + 1;
-    int last = days_in_month(*oy, *om);
+    int last = date_days_in_month(*oy, *om);
     *od = d < last ? d : last;
 }
 
@@ -89,27 +81,12 @@ static long long number_to_days(int n)
 
 /* ---- validation --------------------------------------------------------------------------- */
 
-/* Violations found while decoding one document, those dropped by the cap included. */
+/* One document being decoded. */
 struct checker {
     const struct catalog *cat;
     struct period period;
-    struct violations *v;
-    size_t found;
+    struct doc_report rep;
 };
-
-static void report(struct checker *ck, const char *pointer, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void report(struct checker *ck, const char *pointer, const char *code, const char *fmt, ...)
-{
-    char detail[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
-    va_end(ap);
-    ck->found++;
-    funnel_violation(ck->v, pointer ? pointer : "", code, "%s", detail);
-}
 
 /* "absent, mapped, engaged or committed" for a detail. */
 static void list_text(const struct catalog_list *list, char *buf, size_t cap)
@@ -160,7 +137,7 @@ static const char *field_value(enum network_field_type type, const json_t *value
 static void decode_approach(struct checker *ck, const json_t *approach, struct network_approach *a)
 {
     if (!json_is_object(approach)) {
-        report(ck, "/approach", "type", "approach is an object of approach fields");
+        doc_report(&ck->rep, "/approach", "type", "approach is an object of approach fields");
         return;
     }
     int ly, lm, ld;
@@ -172,36 +149,38 @@ static void decode_approach(struct checker *ck, const json_t *approach, struct n
         char *p = funnel_pointer_join("/approach", key);
         int f = field_index(key);
         if (f < 0) {
-            report(ck, p, "unknown-approach-field",
-                   "not an approach field (socialMapUpdatedOn, partnerMeetingHeld, "
-                   "coordinatorAppointed, trainingsThisYear, networkMeetingsThisYear, "
-                   "newsletterIssuesThisYear, aldermanInvolvedOn, annualReportPublished, "
-                   "annualPlanPublished, expertsByExperienceInvolved)");
+            doc_report(&ck->rep, p, "unknown-approach-field",
+                       "not an approach field (socialMapUpdatedOn, partnerMeetingHeld, "
+                       "coordinatorAppointed, trainingsThisYear, networkMeetingsThisYear, "
+                       "newsletterIssuesThisYear, aldermanInvolvedOn, annualReportPublished, "
+                       "annualPlanPublished, expertsByExperienceInvolved)");
             free(p);
             continue;
         }
         int n = 0;
         const char *problem = field_value(fields[f].type, value, &n);
         if (problem && json_is_null(value)) {
-            report(ck, p, problem, "null is not a value: leave %s out when it is not known",
-                   fields[f].name);
+            doc_report(&ck->rep, p, problem,
+                       "null is not a value: leave %s out when it is not known", fields[f].name);
         } else if (problem && strcmp(problem, "type") == 0) {
-            report(ck, p, problem, "%s is %s", fields[f].name,
-                   fields[f].type == NETWORK_BOOL    ? "true or false"
-                   : fields[f].type == NETWORK_COUNT ? "a JSON integer"
-                                                     : "a date written \"YYYY-MM-DD\"");
+            doc_report(&ck->rep, p, problem, "%s is %s", fields[f].name,
+                       fields[f].type == NETWORK_BOOL    ? "true or false"
+                       : fields[f].type == NETWORK_COUNT ? "a JSON integer"
+                                                         : "a date written \"YYYY-MM-DD\"");
         } else if (problem && strcmp(problem, "not-integer") == 0) {
-            report(ck, p, problem,
-                   "a count is a JSON integer such as 2, without a fraction or exponent");
+            doc_report(&ck->rep, p, problem,
+                       "a count is a JSON integer such as 2, without a fraction or exponent");
         } else if (problem && strcmp(problem, "negative") == 0) {
-            report(ck, p, problem, "a count is 0 or more");
+            doc_report(&ck->rep, p, problem, "a count is 0 or more");
         } else if (problem && strcmp(problem, "too-large") == 0) {
-            report(ck, p, problem, "a count is at most %d", NETWORK_MAX_COUNT);
+            doc_report(&ck->rep, p, problem, "a count is at most %d", NETWORK_MAX_COUNT);
         } else if (problem) {
-            report(ck, p, problem, "a date is written YYYY-MM-DD and is a real calendar day");
+            doc_report(&ck->rep, p, problem,
+                       "a date is written YYYY-MM-DD and is a real calendar day");
         } else if (fields[f].type == NETWORK_DATE && n > date_number(ly, lm, ld)) {
-            report(ck, p, "date-after-period", "%s is after the period's last day, %04d-%02d-%02d",
-                   fields[f].name, ly, lm, ld);
+            doc_report(&ck->rep, p, "date-after-period",
+                       "%s is after the period's last day, %04d-%02d-%02d", fields[f].name, ly, lm,
+                       ld);
         } else {
             a->known[f] = true;
             a->value[f] = n;
@@ -218,7 +197,7 @@ static void decode_choices(struct checker *ck, const json_t *obj, const char *po
                            const char *unknown_choice, signed char *out)
 {
     if (!json_is_object(obj)) {
-        report(ck, pointer, "type", "%s is an object", pointer + 1);
+        doc_report(&ck->rep, pointer, "type", "%s is an object", pointer + 1);
         return;
     }
     char options[512];
@@ -231,14 +210,14 @@ static void decode_choices(struct checker *ck, const json_t *obj, const char *po
         int k = catalog_list_index(keys, key);
         int c = json_is_string(value) ? catalog_list_index(choices, json_string_value(value)) : -1;
         if (k < 0)
-            report(ck, p, unknown_key, "not a %s of the reference data", what);
+            doc_report(&ck->rep, p, unknown_key, "not a %s of the reference data", what);
         else if (json_is_null(value))
-            report(ck, p, "type", "null is not a %s: leave the member out when it is not known",
-                   choice_what);
+            doc_report(&ck->rep, p, "type",
+                       "null is not a %s: leave the member out when it is not known", choice_what);
         else if (!json_is_string(value))
-            report(ck, p, "type", "a %s is a string: %s", choice_what, options);
+            doc_report(&ck->rep, p, "type", "a %s is a string: %s", choice_what, options);
         else if (c < 0)
-            report(ck, p, unknown_choice, "a %s is %s", choice_what, options);
+            doc_report(&ck->rep, p, unknown_choice, "a %s is %s", choice_what, options);
         else
             out[k] = (signed char)c;
         free(p);
@@ -262,10 +241,10 @@ int network_decode(const char *body, size_t len, const struct catalog *cat, stru
         funnel_json_error(v, body, len, &err);
         return -1;
     }
-    struct checker ck = {.cat = cat, .period = period, .v = v};
+    struct checker ck = {.cat = cat, .period = period, .rep = {.v = v}};
     if (!json_is_object(root)) {
-        report(&ck, "", "type",
-               "the body is a JSON object with the members partners, approach and prevention");
+        doc_report(&ck.rep, "", "type",
+                   "the body is a JSON object with the members partners, approach and prevention");
         json_decref(root);
         return -1;
     }
@@ -285,13 +264,13 @@ int network_decode(const char *body, size_t len, const struct catalog *cat, stru
                            "unknown-prevention-point", "unknown-prevention-state", out->prevention);
         } else {
             char *p = funnel_pointer_join("", key);
-            report(&ck, p, "unknown-field",
-                   "the body has only the members partners, approach and prevention");
+            doc_report(&ck.rep, p, "unknown-field",
+                       "the body has only the members partners, approach and prevention");
             free(p);
         }
     }
     json_decref(root);
-    return ck.found ? -1 : 0;
+    return ck.rep.found ? -1 : 0;
 }
 
 /* ---- output -------------------------------------------------------------------------------- */

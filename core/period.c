@@ -9,15 +9,15 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-static bool is_leap(int y)
+bool date_is_leap_year(int y)
 {
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-static int days_in_month(int y, int m)
+int date_days_in_month(int y, int m)
 {
     static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && is_leap(y) ? 29 : days[m - 1];
+    return m == 2 && date_is_leap_year(y) ? 29 : days[m - 1];
 }
 
 /* Four digits at s (all checked by the caller to exist) as a number. */
@@ -66,7 +66,7 @@ void period_last_day(struct period p, int *y, int *m, int *d)
 {
     *y = p.year;
     *m = p.quarter * 3;
-    *d = days_in_month(p.year, *m);
+    *d = date_days_in_month(p.year, *m);
 }
 
 void period_end_text(struct period p, char out[11])
@@ -111,7 +111,7 @@ int date_parse(const char *text, int *y, int *m, int *d)
     int year = four_digits(text);
     int month = (text[5] - '0') * 10 + (text[6] - '0');
     int day = (text[8] - '0') * 10 + (text[9] - '0');
-    if (year < 1000 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month))
+    if (year < 1000 || month < 1 || month > 12 || day < 1 || day > date_days_in_month(year, month))
         return -1;
     *y = year;
     *m = month;
@@ -154,7 +154,7 @@ static long long floor_div(long long a, long long b)
 /* Seconds since the epoch of 01:00 UTC on the last Sunday of the month (March or October). */
 static long long last_sunday_0100_utc(int year, int month)
 {
-    long long last = date_to_days(year, month, days_in_month(year, month));
+    long long last = date_to_days(year, month, date_days_in_month(year, month));
     long long weekday = ((last + 4) % 7 + 7) % 7; /* 1970-01-01 was a Thursday; 0 is Sunday */
     return (last - weekday) * 86400 + 3600;
 }

@@ -2,6 +2,7 @@
  * be submitted yet, judged in Europe/Amsterdam without touching the process time zone. Pure. */
 #ifndef TRECHTER_PERIOD_H
 #define TRECHTER_PERIOD_H
+#include <stdbool.h>
 #include <time.h>
 
 /* A calendar quarter. Valid values have 1000 <= year <= 9999 and 1 <= quarter <= 4. */
@@ -50,6 +51,10 @@ enum period_validity period_check_submittable(const char *text, time_t now, stru
 /* Parses "YYYY-MM-DD" with year 1000..9999 and a real calendar day (29 February only in leap
  * years). Exactly ten characters. Returns 0 or -1 (outputs untouched). */
 int date_parse(const char *text, int *y, int *m, int *d);
+
+/* Gregorian leap years, and the days of month m (1..12) of year y. */
+bool date_is_leap_year(int y);
+int date_days_in_month(int y, int m);
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (negative before). For date arithmetic such
  * as "within 12 months before the period's end". */

@@ -1,6 +1,8 @@
 /* Builds RFC 9457 problem details objects with the project's `errors` array. */
 #include "core/problem.h"
 
+#include "core/http_status.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -57,44 +59,10 @@ void violations_add(struct violations *v, enum problem_in in, const char *where,
 
 const char *problem_title(int status)
 {
-    switch (status) {
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 406:
-        return "Not Acceptable";
-    case 408:
-        return "Request Timeout";
-    case 409:
-        return "Conflict";
-    case 412:
-        return "Precondition Failed";
-    case 413:
-        return "Content Too Large";
-    case 415:
-        return "Unsupported Media Type";
-    case 428:
-        return "Precondition Required";
-    case 429:
-        return "Too Many Requests";
-    case 431:
-        return "Request Header Fields Too Large";
-    case 500:
-        return "Internal Server Error";
-    case 503:
-        return "Service Unavailable";
-    case 504:
-        return "Gateway Timeout";
-    default:
-        return status < 500 ? "Client Error" : "Server Error";
-    }
+    const char *reason = http_reason(status);
+    if (reason)
+        return reason;
+    return status < 500 ? "Client Error" : "Server Error";
 }
 
 json_t *problem_new(int status, const char *type_slug, const char *detail,

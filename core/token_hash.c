@@ -1,5 +1,7 @@
-/* Token generation (RAND_bytes, base64url) and hashing (EVP SHA-256, hex). */
+/* Token generation (RAND_bytes, base64url) and hashing (SHA-256 hex, core/digest). */
 #include "core/token_hash.h"
+
+#include "core/digest.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -10,20 +12,8 @@ static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 
 void token_hash_hex(const char *token, char out[65])
 {
-    static const char hex[] = "0123456789abcdef";
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    if (!EVP_Digest(token, strlen(token), md, &mdlen, EVP_sha256(), NULL) || mdlen != 32) {
-        /* Only on a broken OpenSSL; an impossible hash matches no stored token. */
-        memset(out, 'x', 64);
-        out[64] = '\0';
-        return;
-    }
-    for (unsigned int i = 0; i < 32; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 0x0f];
-    }
-    out[64] = '\0';
+    /* On a broken libcrypto the digest is 64 'x': an impossible hash matches no stored token. */
+    sha256_hex(token, strlen(token), out);
 }
 
 /* base64url without padding of n bytes into dst; returns characters written (no NUL). */

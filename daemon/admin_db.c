@@ -1,6 +1,8 @@
 /* Blocking libpq helpers for the admin commands: connection, parameterised statements, errors. */
 #include "daemon/admin_db.h"
 
+#include "core/digest.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,4 +99,15 @@ void admin_db_rollback(PGconn *conn)
 void admin_print_error(const char *command, const char *message)
 {
     fprintf(stderr, "trechterd %s: %s\n", command, message);
+}
+
+int admin_db_audit(PGconn *conn, const char *path, const char *outcome, char *err, size_t errlen)
+{
+    char request_id[4 + 16 + 1];
+    random_id("cli-", request_id, sizeof request_id);
+    const char *params[] = {request_id, path, outcome};
+    return admin_db_command(conn,
+                            "INSERT INTO audit_events (principal_label, request_id, method, path,"
+                            " outcome) VALUES ('cli', $1, 'CLI', $2, $3)",
+                            3, params, err, errlen);
 }

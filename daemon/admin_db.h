@@ -26,6 +26,10 @@ int admin_db_command(PGconn *conn, const char *sql, int nparams, const char *con
 /* The SQLSTATE of the last failed admin_db_exec on this thread ("" when none). */
 const char *admin_db_last_sqlstate(void);
 
+/* Appends a command-line audit event (design §6: principal "cli", method "CLI", a fresh "cli-"
+ * request id) inside the caller's transaction. Returns 0 or -1 with a message in err. */
+int admin_db_audit(PGconn *conn, const char *path, const char *outcome, char *err, size_t errlen);
+
 /* Best-effort ROLLBACK after a failure inside a transaction. */
 void admin_db_rollback(PGconn *conn);
 

@@ -3,6 +3,7 @@
 #include "daemon/conn_guard.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -22,12 +23,21 @@
 #include "daemon/server.h"
 #include "daemon/tls.h"
 
+/* Allowed transitions, checked by set_phase (a connection starts in PHASE_HEAD):
+ *   HEAD         -> BODY_LENGTH   step_head: a head with Content-Length was passed on
+ *   HEAD         -> BODY_CHUNKED  step_head: a head with chunked Transfer-Encoding was passed on
+ *   HEAD         -> DISCARD       refuse: over capacity, or a head that is too large or malformed
+ *   BODY_LENGTH  -> HEAD          step_body_length: the whole body was passed on
+ *   BODY_CHUNKED -> HEAD          step_body_chunked: the last chunk and trailers were passed on
+ *   BODY_CHUNKED -> DISCARD       refuse: a chunked body over its cap or malformed
+ * PHASE_DISCARD is final; the deadline is never pending in it. */
 enum conn_phase {
     PHASE_HEAD,         /* waiting for (the rest of) a request head */
     PHASE_BODY_LENGTH,  /* passing on a Content-Length body */
     PHASE_BODY_CHUNKED, /* passing on a chunked body */
     PHASE_DISCARD,      /* a refusal was passed on; everything after it is dropped */
 };
+#define CONN_PHASES 4
 
 struct conn {
     struct worker *worker;      /* borrowed */
@@ -46,6 +56,21 @@ struct conn {
 
 static int ssl_conn_index = -1;
 
+/* The only place c->phase changes: asserts the move is in the table above. */
+static void set_phase(struct conn *c, enum conn_phase to)
+{
+    static const bool allowed[CONN_PHASES][CONN_PHASES] = {
+        [PHASE_HEAD] =
+            {[PHASE_BODY_LENGTH] = true, [PHASE_BODY_CHUNKED] = true, [PHASE_DISCARD] = true},
+        [PHASE_BODY_LENGTH] = {[PHASE_HEAD] = true},
+        [PHASE_BODY_CHUNKED] = {[PHASE_HEAD] = true, [PHASE_DISCARD] = true},
+    };
+    assert((unsigned)c->phase < CONN_PHASES && (unsigned)to < CONN_PHASES);
+    assert(allowed[c->phase][to]);
+    (void)allowed; /* unused when NDEBUG is defined */
+    c->phase = to;
+}
+
 void conn_guard_init(void)
 {
     if (ssl_conn_index < 0)
@@ -55,6 +80,7 @@ void conn_guard_init(void)
 static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
+    assert(c->phase != PHASE_DISCARD); /* refuse deletes the deadline for good */
     /* A head or body that did not arrive in time: cut the connection off. Shutting the socket down
      * makes the TLS layer see EOF, and evhttp frees the connection (and this guard) as usual. */
     evutil_socket_t s = bufferevent_getfd(c->tls);
@@ -77,6 +103,9 @@ static const char synthetic_head[] = "GET /.refused HTTP/1.1\r\nHost: trechterd\
 static void refuse(struct conn *c, struct evbuffer *src, struct evbuffer *dst, int status,
                    bool end_chunked_body)
 {
+    /* Only a head can be refused outright, and only a chunked body is cut short mid-request. */
+    assert(c->phase == (end_chunked_body ? PHASE_BODY_CHUNKED : PHASE_HEAD));
+    assert(c->refused_head == 0 && status != 0);
     evbuffer_drain(src, evbuffer_get_length(src));
     if (end_chunked_body) {
         /* The request under way is cut short with a last-chunk and is itself the one refused. */
@@ -87,7 +116,7 @@ static void refuse(struct conn *c, struct evbuffer *src, struct evbuffer *dst, i
     }
     c->refused_head = c->heads_passed;
     c->refusal = status;
-    c->phase = PHASE_DISCARD;
+    set_phase(c, PHASE_DISCARD);
     evtimer_del(c->deadline);
 }
 
@@ -111,6 +140,7 @@ static bool step_head(struct conn *c, struct evbuffer *src, struct evbuffer *dst
 {
     const struct app_settings *s = &c->worker->settings;
     size_t len = evbuffer_get_length(src);
+    assert(c->phase == PHASE_HEAD);
     if (len == 0)
         return false;
     if (c->over_capacity) {
@@ -143,12 +173,12 @@ static bool step_head(struct conn *c, struct evbuffer *src, struct evbuffer *dst
         evtimer_del(c->deadline);
         break;
     case BODY_LENGTH:
-        c->phase = PHASE_BODY_LENGTH;
+        set_phase(c, PHASE_BODY_LENGTH);
         c->body_left = info.content_length;
         arm_deadline(c, s->request_timeout_ms);
         break;
     case BODY_CHUNKED:
-        c->phase = PHASE_BODY_CHUNKED;
+        set_phase(c, PHASE_BODY_CHUNKED);
         chunk_scanner_init(&c->chunks, info.body_cap);
         arm_deadline(c, s->request_timeout_ms);
         break;
@@ -156,9 +186,27 @@ static bool step_head(struct conn *c, struct evbuffer *src, struct evbuffer *dst
     return true;
 }
 
+/* One step of a Content-Length body. Returns true when it passed bytes on. */
+static bool step_body_length(struct conn *c, struct evbuffer *src, struct evbuffer *dst)
+{
+    assert(c->phase == PHASE_BODY_LENGTH);
+    size_t len = evbuffer_get_length(src);
+    size_t n = (uint64_t)len < c->body_left ? len : (size_t)c->body_left;
+    if (n) {
+        evbuffer_remove_buffer(src, dst, n);
+        c->body_left -= n;
+    }
+    if (c->body_left == 0) {
+        set_phase(c, PHASE_HEAD);
+        evtimer_del(c->deadline);
+    }
+    return n > 0;
+}
+
 static bool step_body_chunked(struct conn *c, struct evbuffer *src, struct evbuffer *dst)
 {
     size_t len = evbuffer_get_length(src);
+    assert(c->phase == PHASE_BODY_CHUNKED);
     if (len == 0)
         return false;
     size_t look = len < 65536 ? len : 65536;
@@ -167,7 +215,7 @@ static bool step_body_chunked(struct conn *c, struct evbuffer *src, struct evbuf
     if (used)
         evbuffer_remove_buffer(src, dst, used);
     if (c->chunks.state == CHUNK_DONE) {
-        c->phase = PHASE_HEAD;
+        set_phase(c, PHASE_HEAD);
         evtimer_del(c->deadline);
         return true;
     }
@@ -190,20 +238,9 @@ static enum bufferevent_filter_result input_filter(struct evbuffer *src, struct 
         case PHASE_HEAD:
             progress = step_head(c, src, dst);
             break;
-        case PHASE_BODY_LENGTH: {
-            size_t len = evbuffer_get_length(src);
-            size_t n = (uint64_t)len < c->body_left ? len : (size_t)c->body_left;
-            if (n) {
-                evbuffer_remove_buffer(src, dst, n);
-                c->body_left -= n;
-                progress = true;
-            }
-            if (c->body_left == 0) {
-                c->phase = PHASE_HEAD;
-                evtimer_del(c->deadline);
-            }
+        case PHASE_BODY_LENGTH:
+            progress = step_body_length(c, src, dst);
             break;
-        }
         case PHASE_BODY_CHUNKED:
             progress = step_body_chunked(c, src, dst);
             break;
@@ -314,6 +351,9 @@ int conn_guard_take_verdict(struct evhttp_request *req, char *addr, size_t addrl
     if (!c)
         return 0;
     c->heads_answered++;
+    /* Verdicts pair with heads by count: every request evhttp routes is one the filter passed. */
+    assert(c->heads_answered <= c->heads_passed);
+    assert((c->refused_head != 0) == (c->phase == PHASE_DISCARD));
     return c->heads_answered == c->refused_head ? c->refusal : 0;
 }
 

@@ -3,6 +3,7 @@
  * database that is slow or gone. Everything runs on the pool's event_base; no threads. */
 #include "daemon/db_pool.h"
 
+#include <assert.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,12 +13,25 @@
 #define QUERY_TIMER_SLACK_MS 1000 /* the server's statement_timeout should fire first */
 #define SQLSTATE_QUERY_CANCELED "57014"
 
+/* Allowed transitions, checked by conn_set_state (a connection starts in CONN_BACKOFF):
+ *   BACKOFF    -> CONNECTING  conn_start: first attempt, or the back-off timer expired
+ *   CONNECTING -> IDLE        conn_ready: PQconnectPoll answered PGRES_POLLING_OK
+ *   CONNECTING -> BACKOFF     conn_fail: the attempt failed or timed out
+ *   IDLE       -> BUSY        conn_send: a statement was handed to libpq
+ *   IDLE       -> BACKOFF     conn_fail: the server hung up, or a send broke the connection
+ *   BUSY       -> IDLE        conn_complete: every result drained
+ *   BUSY       -> BACKOFF     conn_fail: the connection broke mid-statement
+ *   BUSY       -> CONNECTING  conn_query_timeout: dropped and redialled at once, no back-off
+ * db_pool_free moves every connection that is not in CONN_BACKOFF to CONN_BACKOFF.
+ * Invariants at every transition: c->query is set exactly in CONN_BUSY, and c->pg is NULL on
+ * entering CONN_BACKOFF or CONN_CONNECTING and set on entering CONN_IDLE or CONN_BUSY. */
 enum conn_state {
     CONN_CONNECTING, /* PQconnectPoll in progress; timer = connect timeout */
     CONN_IDLE,       /* established, no statement; io watches for the server hanging up */
     CONN_BUSY,       /* one statement in flight; timer = client-side statement timeout */
     CONN_BACKOFF,    /* no PGconn; timer = delay before the next attempt */
 };
+#define CONN_STATES 4
 
 struct db_query {
     struct db_query *next; /* borrowed link in the wait queue or the deferred list */
@@ -63,6 +77,7 @@ struct db_pool {
 };
 
 static void conn_start(struct db_conn *c);
+static void conn_set_state(struct db_conn *c, enum conn_state to);
 static void conn_io_cb(evutil_socket_t fd, short what, void *arg);
 static void pool_dispatch(struct db_pool *p);
 
@@ -200,6 +215,24 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- one connection ---- */
 
+/* The only place c->state changes after db_pool_new: asserts the move is in the table above and
+ * that the connection's PGconn and statement match the state it enters. */
+static void conn_set_state(struct db_conn *c, enum conn_state to)
+{
+    static const bool allowed[CONN_STATES][CONN_STATES] = {
+        [CONN_BACKOFF] = {[CONN_CONNECTING] = true},
+        [CONN_CONNECTING] = {[CONN_IDLE] = true, [CONN_BACKOFF] = true},
+        [CONN_IDLE] = {[CONN_BUSY] = true, [CONN_BACKOFF] = true},
+        [CONN_BUSY] = {[CONN_IDLE] = true, [CONN_BACKOFF] = true, [CONN_CONNECTING] = true},
+    };
+    assert((unsigned)c->state < CONN_STATES && (unsigned)to < CONN_STATES);
+    assert(allowed[c->state][to]);
+    assert((to == CONN_BUSY) == (c->query != NULL));
+    assert((to == CONN_IDLE || to == CONN_BUSY) == (c->pg != NULL));
+    (void)allowed; /* unused when NDEBUG is defined */
+    c->state = to;
+}
+
 /* Points the io event at the current PQsocket() with the interest the state calls for. The socket
  * may change during PQconnectPoll (next host, SSL retry), so this is called after every step. */
 static void conn_arm(struct db_conn *c)
@@ -249,8 +282,10 @@ static void conn_close(struct db_conn *c)
 static void conn_fail(struct db_conn *c)
 {
     struct db_pool *p = c->pool;
+    assert(c->state != CONN_BACKOFF);
+    assert(c->query == NULL);
     conn_close(c);
-    c->state = CONN_BACKOFF;
+    conn_set_state(c, CONN_BACKOFF);
     if (p->closing)
         return;
     if (p->stats.open == 0)
@@ -272,7 +307,9 @@ static void notice_ignore(void *arg, const char *message)
 static void conn_start(struct db_conn *c)
 {
     struct db_pool *p = c->pool;
-    c->state = CONN_CONNECTING;
+    assert(c->state == CONN_BACKOFF || c->state == CONN_BUSY); /* BUSY: conn_query_timeout */
+    assert(c->pg == NULL && c->query == NULL);
+    conn_set_state(c, CONN_CONNECTING);
     c->poll = PGRES_POLLING_WRITING;
     c->pg = PQconnectStartParams((const char *const *)p->keys, (const char *const *)p->values, 0);
     if (!c->pg || PQstatus(c->pg) == CONNECTION_BAD || PQsetnonblocking(c->pg, 1) != 0) {
@@ -287,8 +324,9 @@ static void conn_start(struct db_conn *c)
 static void conn_ready(struct db_conn *c)
 {
     struct db_pool *p = c->pool;
+    assert(c->state == CONN_CONNECTING);
     evtimer_del(c->timer);
-    c->state = CONN_IDLE;
+    conn_set_state(c, CONN_IDLE);
     c->backoff_ms = p->opt.reconnect_min_ms;
     p->stats.open++;
     p->down = false;
@@ -309,6 +347,7 @@ static void conn_broken(struct db_conn *c)
 {
     struct db_pool *p = c->pool;
     struct db_query *q = c->query;
+    assert(c->state == CONN_BUSY);
     c->query = NULL;
     conn_fail(c);
     if (q)
@@ -320,6 +359,7 @@ static void conn_broken(struct db_conn *c)
 static void conn_send(struct db_conn *c, struct db_query *q)
 {
     struct db_pool *p = c->pool;
+    assert(c->state == CONN_IDLE && c->query == NULL && c->pg != NULL);
     event_del(c->io); /* libpq may close the socket if the send fails: unwatch it first */
     if (!PQsendQueryParams(c->pg, q->sql, q->nparams, NULL, q->values, NULL, NULL, 0)) {
         PGresult *res = NULL;
@@ -333,8 +373,8 @@ static void conn_send(struct db_conn *c, struct db_query *q)
         PQclear(res);
         return;
     }
-    c->state = CONN_BUSY;
     c->query = q;
+    conn_set_state(c, CONN_BUSY);
     p->stats.busy++;
     timer_arm(c->timer, (long)q->timeout_ms + QUERY_TIMER_SLACK_MS);
     if (!conn_flush(c)) {
@@ -354,10 +394,11 @@ static void conn_complete(struct db_conn *c)
     enum db_status st;
     bool broken = false;
 
+    assert(c->state == CONN_BUSY && q != NULL);
     c->query = NULL;
     c->result = NULL;
     evtimer_del(c->timer);
-    c->state = CONN_IDLE;
+    conn_set_state(c, CONN_IDLE);
     p->stats.busy--;
     switch (res ? PQresultStatus(res) : PGRES_FATAL_ERROR) {
     case PGRES_TUPLES_OK:
@@ -385,6 +426,7 @@ static void conn_complete(struct db_conn *c)
 
 static void conn_io_busy(struct db_conn *c)
 {
+    assert(c->state == CONN_BUSY);
     if (c->flush_pending && !conn_flush(c))
         goto broken;
     if (!PQconsumeInput(c->pg))
@@ -408,63 +450,92 @@ broken:
     pool_dispatch(c->pool);
 }
 
+/* One PQconnectPoll step of a connection attempt. */
+static void conn_connect_poll(struct db_conn *c)
+{
+    assert(c->state == CONN_CONNECTING);
+    c->poll = PQconnectPoll(c->pg);
+    if (c->poll == PGRES_POLLING_FAILED)
+        conn_fail(c);
+    else if (c->poll == PGRES_POLLING_OK)
+        conn_ready(c);
+    else
+        conn_arm(c); /* PQsocket() may have changed */
+}
+
+/* Input on an idle connection: nothing is expected, so the server is hanging up (restart,
+ * terminate) unless it is a stray notification. */
+static void conn_io_idle(struct db_conn *c)
+{
+    assert(c->state == CONN_IDLE);
+    if (!PQconsumeInput(c->pg) || PQstatus(c->pg) == CONNECTION_BAD) {
+        conn_fail(c);
+        return;
+    }
+    for (PGnotify *n; (n = PQnotifies(c->pg)) != NULL;)
+        PQfreemem(n);
+    conn_arm(c);
+}
+
 static void conn_io_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct db_conn *c = arg;
     (void)fd, (void)what;
     switch (c->state) {
     case CONN_CONNECTING:
-        c->poll = PQconnectPoll(c->pg);
-        if (c->poll == PGRES_POLLING_FAILED)
-            conn_fail(c);
-        else if (c->poll == PGRES_POLLING_OK)
-            conn_ready(c);
-        else
-            conn_arm(c); /* PQsocket() may have changed */
+        conn_connect_poll(c);
         break;
-    case CONN_IDLE: /* nothing is expected: the server is hanging up (restart, terminate) */
-        if (!PQconsumeInput(c->pg) || PQstatus(c->pg) == CONNECTION_BAD) {
-            conn_fail(c);
-            break;
-        }
-        for (PGnotify *n; (n = PQnotifies(c->pg)) != NULL;)
-            PQfreemem(n);
-        conn_arm(c);
+    case CONN_IDLE:
+        conn_io_idle(c);
         break;
     case CONN_BUSY:
         conn_io_busy(c);
         break;
-    case CONN_BACKOFF:
+    case CONN_BACKOFF: /* no PGconn, so conn_close unwatched it and conn_arm never arms it */
+        assert(!"io event on a connection in back-off");
         break;
     }
+}
+
+/* The client-side statement timer: the server did not enforce statement_timeout (stuck,
+ * partitioned), so drop the connection and dial again. Never PQcancel, it blocks. */
+static void conn_query_timeout(struct db_conn *c)
+{
+    struct db_pool *p = c->pool;
+    struct db_query *q = c->query;
+    assert(c->state == CONN_BUSY && q != NULL);
+    c->query = NULL;
+    conn_close(c);
+    p->stats.reconnects++;
+    conn_start(c); /* not the server's fault as far as we know: no back-off */
+    finish(p, q, DB_TIMEOUT, NULL);
+    pool_dispatch(p);
+}
+
+/* The back-off delay is over: try again. */
+static void conn_reconnect(struct db_conn *c)
+{
+    assert(c->state == CONN_BACKOFF);
+    c->pool->stats.reconnects++;
+    conn_start(c);
 }
 
 static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct db_conn *c = arg;
-    struct db_pool *p = c->pool;
-    struct db_query *q;
     (void)fd, (void)what;
     switch (c->state) {
     case CONN_CONNECTING: /* connect timeout */
         conn_fail(c);
         break;
     case CONN_BUSY:
-        /* The server did not enforce statement_timeout (stuck, partitioned): drop the connection.
-         * Never PQcancel, it blocks. */
-        q = c->query;
-        c->query = NULL;
-        conn_close(c);
-        p->stats.reconnects++;
-        conn_start(c); /* not the server's fault as far as we know: no back-off */
-        finish(p, q, DB_TIMEOUT, NULL);
-        pool_dispatch(p);
+        conn_query_timeout(c);
         break;
     case CONN_BACKOFF:
-        p->stats.reconnects++;
-        conn_start(c);
+        conn_reconnect(c);
         break;
-    case CONN_IDLE:
+    case CONN_IDLE: /* conn_ready and conn_complete delete the timer on the way in */
+        assert(!"timer fired on an idle connection");
         break;
     }
 }
@@ -645,7 +716,8 @@ void db_pool_free(struct db_pool *p)
         q = c->query;
         c->query = NULL;
         conn_close(c);
-        c->state = CONN_BACKOFF;
+        if (c->state != CONN_BACKOFF)
+            conn_set_state(c, CONN_BACKOFF);
         if (q)
             finish(p, q, DB_UNAVAILABLE, NULL);
     }

@@ -2,13 +2,14 @@
  * each file all or nothing in one transaction (design §1.6, §7; docs/geography.md). */
 #include "daemon/loaders.h"
 
+#include "core/municipality_code.h"
+
 #include "daemon/admin_db.h"
+#include "daemon/admin_options.h"
 #include "core/csv_reader.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
-#include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,16 +66,6 @@ char *loader_trim(char *s)
     memmove(s, s + start, end - start);
     s[end - start] = '\0';
     return s;
-}
-
-bool loader_is_municipality_code(const char *s)
-{
-    if (strncmp(s, "GM", 2) != 0 || strlen(s) != 6)
-        return false;
-    for (int i = 2; i < 6; i++)
-        if (!isdigit((unsigned char)s[i]))
-            return false;
-    return true;
 }
 
 bool loader_is_region_code(const char *s)
@@ -392,7 +383,7 @@ static int parse_data_row(struct parse_state *st, const struct csv_row *row)
         bool regions = st->kind == LOADER_REGIONS;
         size_t from_i = regions ? 3 : 2, to_i = from_i + 1;
         char from[11], to[11];
-        if (!loader_is_municipality_code(v[0]))
+        if (!municipality_code_valid(v[0]))
             loader_error_add(out, line,
                              "municipality_code '%.40s' is not a CBS code (GM and four digits)",
                              v[0]);
@@ -434,7 +425,7 @@ static int parse_data_row(struct parse_state *st, const struct csv_row *row)
     }
     case LOADER_POPULATION: {
         long long year = 0, population = 0;
-        if (!loader_is_municipality_code(v[0]))
+        if (!municipality_code_valid(v[0]))
             loader_error_add(out, line,
                              "municipality_code '%.40s' is not a CBS code (GM and four digits)",
                              v[0]);
@@ -452,10 +443,10 @@ static int parse_data_row(struct parse_state *st, const struct csv_row *row)
     }
     case LOADER_LINEAGE: {
         char date[11];
-        if (!loader_is_municipality_code(v[0]))
+        if (!municipality_code_valid(v[0]))
             loader_error_add(
                 out, line, "predecessor_code '%.40s' is not a CBS code (GM and four digits)", v[0]);
-        if (!loader_is_municipality_code(v[1]))
+        if (!municipality_code_valid(v[1]))
             loader_error_add(out, line,
                              "successor_code '%.40s' is not a CBS code (GM and four digits)", v[1]);
         else if (strcmp(v[0], v[1]) == 0)
@@ -885,21 +876,6 @@ static int apply_regions(PGconn *conn, const struct load_args *a, const struct l
     return 0;
 }
 
-/* Appends a command-line audit event inside the transaction (design §6). */
-static int audit_load(PGconn *conn, const char *path, const char *outcome, char *err, size_t errlen)
-{
-    unsigned char raw[8];
-    char request_id[4 + 16 + 1] = "cli-";
-    if (RAND_bytes(raw, sizeof raw) == 1)
-        for (size_t i = 0; i < sizeof raw; i++)
-            snprintf(request_id + 4 + 2 * i, 3, "%02x", raw[i]);
-    const char *params[] = {request_id, path, outcome};
-    return admin_db_command(conn,
-                            "INSERT INTO audit_events (principal_label, request_id, method, path,"
-                            " outcome) VALUES ('cli', $1, 'CLI', $2, $3)",
-                            3, params, err, errlen);
-}
-
 static void print_errors(const char *file, const struct loader_parse *p)
 {
     size_t shown = p->nerrors < LOADER_MAX_SHOWN_ERRORS ? p->nerrors : LOADER_MAX_SHOWN_ERRORS;
@@ -993,7 +969,7 @@ static int load_into_db(PGconn *conn, const struct load_args *a, struct loader_p
         break;
     }
     snprintf(path, sizeof path, "load %s", kind);
-    if (audit_load(conn, path, summary, err, sizeof err) != 0 ||
+    if (admin_db_audit(conn, path, summary, err, sizeof err) != 0 ||
         admin_db_command(conn, "SELECT pg_notify('trechter_changes', 'reference')", 0, NULL, err,
                          sizeof err) != 0 ||
         admin_db_command(conn, "COMMIT", 0, NULL, err, sizeof err) != 0)
@@ -1061,49 +1037,36 @@ static void load_usage_error(const char *msg)
 /* Parses argv (argv[0] is the kind). Returns 0, 1 for --help (printed), or -1 after an error. */
 static int parse_load_args(int argc, char **argv, struct load_args *a)
 {
-    static const struct option options[] = {
-        {"db", required_argument, NULL, 'd'},      {"set", required_argument, NULL, 's'},
-        {"name", required_argument, NULL, 'n'},    {"name-en", required_argument, NULL, 'e'},
-        {"columns", required_argument, NULL, 'c'}, {"from", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
-    };
     const char *from = NULL;
-    int c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            a->db = optarg;
-            break;
-        case 's':
-            a->set = optarg;
-            break;
-        case 'n':
-            a->name = optarg;
-            break;
-        case 'e':
-            a->name_en = optarg;
-            break;
-        case 'c':
-            a->columns = optarg;
-            break;
-        case 'f':
-            from = optarg;
-            break;
-        case 'h':
-            fputs(load_help, stdout);
-            return 1;
-        default:
-            load_usage_error("unknown option");
-            return -1;
-        }
+    bool help = false;
+    const struct admin_option options[] = {
+        {"db", .value = &a->db},           {"set", .value = &a->set},
+        {"name", .value = &a->name},       {"name-en", .value = &a->name_en},
+        {"columns", .value = &a->columns}, {"from", .value = &from},
+    };
+    char err[160];
+    int next;
+    switch (admin_parse_options(argc, argv, options, sizeof options / sizeof options[0], false,
+                                &next, err, sizeof err)) {
+    case ADMIN_PARSE_HELP:
+        help = true;
+        break;
+    case ADMIN_PARSE_ERROR:
+        load_usage_error(err);
+        return -1;
+    case ADMIN_PARSE_OK:
+        break;
     }
-    if (optind >= argc) {
+    if (help) {
+        fputs(load_help, stdout);
+        return 1;
+    }
+    if (next >= argc) {
         load_usage_error("no FILE given");
         return -1;
     }
-    a->file = argv[optind++];
-    if (optind < argc) {
+    a->file = argv[next++];
+    if (next < argc) {
         load_usage_error("more than one FILE given");
         return -1;
     }

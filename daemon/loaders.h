@@ -76,11 +76,7 @@ void loader_error_add(struct loader_parse *p, size_t line, const char *fmt, ...)
 /* Orders the stored errors by line, keeping the order of arrival among equal lines. */
 void loader_errors_sort(struct loader_parse *p);
 
-/* --- pure checks, exposed for the unit tests ---------------------------------------------------
- */
-
-/* "GM" and four digits. */
-bool loader_is_municipality_code(const char *s);
+/* --- pure checks, exposed for the unit tests ------------------------------------------------- */
 
 /* A region code as the regions table accepts: [A-Za-z0-9][A-Za-z0-9_.-]{0,31}. */
 bool loader_is_region_code(const char *s);

@@ -68,7 +68,7 @@ struct metrics_note {
     int status;         /* HTTP status sent */
     int64_t latency_us; /* from the request's arrival to its answer */
     size_t bytes_out;
-    int view;       /* a 200 answer of an aggregate route: METRICS_VIEW_RAW or _PROTECTED; else -1 */
+    int view; /* a 200 answer of an aggregate route: METRICS_VIEW_RAW or _PROTECTED; else -1 */
     int submission; /* a committed write: METRICS_SUB_*; else -1 */
 };
 

@@ -2,10 +2,10 @@
 #include "daemon/migrate.h"
 
 #include "daemon/admin_db.h"
+#include "daemon/admin_options.h"
 #include "core/csv_reader.h"
 #include "daemon/embedded.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -416,28 +416,22 @@ static void migrate_usage(FILE *out)
 
 int migrate_main(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *db = NULL;
-    int c;
-    optind = 0; /* GNU: start afresh, so the command can run more than once in one process */
-    while ((c = getopt_long(argc, argv, "+", options, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            db = optarg;
-            break;
-        case 'h':
-            migrate_usage(stdout);
-            return 0;
-        default:
-            migrate_usage(stderr);
-            return 2;
-        }
+    const struct admin_option options[] = {{"db", .value = &db}};
+    char err[1024];
+    int next;
+    switch (admin_parse_options(argc, argv, options, 1, true, &next, err, sizeof err)) {
+    case ADMIN_PARSE_HELP:
+        migrate_usage(stdout);
+        return 0;
+    case ADMIN_PARSE_ERROR:
+        admin_print_error("migrate", err);
+        migrate_usage(stderr);
+        return 2;
+    case ADMIN_PARSE_OK:
+        break;
     }
-    if (optind < argc) {
+    if (next < argc) {
         admin_print_error("migrate", "unexpected argument (see --help)");
         return 2;
     }
@@ -446,7 +440,6 @@ int migrate_main(int argc, char **argv)
         admin_print_error("migrate", "no database: give --db CONNINFO or set TRECHTER_DB");
         return 2;
     }
-    char err[1024];
     PGconn *conn = admin_db_connect(conninfo, "migrate", err, sizeof err);
     if (!conn) {
         admin_print_error("migrate", err);

@@ -3,12 +3,11 @@
 
 #include "core/cell_key.h"
 #include "daemon/admin_db.h"
+#include "daemon/admin_options.h"
 #include "daemon/server.h"
 
-#include <getopt.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -200,16 +199,7 @@ static int rekey_run(PGconn *conn, const unsigned char *secret, size_t secret_le
     char outcome[200];
     snprintf(outcome, sizeof outcome, "rekeyed %lld funnel cells (%lld keys changed)", counts.cells,
              counts.changed);
-    unsigned char raw[8];
-    char request_id[4 + 16 + 1] = "cli-";
-    if (RAND_bytes(raw, sizeof raw) == 1)
-        for (size_t i = 0; i < sizeof raw; i++)
-            snprintf(request_id + 4 + 2 * i, 3, "%02x", raw[i]);
-    const char *audit[] = {request_id, outcome};
-    if (admin_db_command(conn,
-                         "INSERT INTO audit_events (principal_label, request_id, method, path,"
-                         " outcome) VALUES ('cli', $1, 'CLI', 'rekey', $2)",
-                         2, audit, err, sizeof err) != 0 ||
+    if (admin_db_audit(conn, "rekey", outcome, err, sizeof err) != 0 ||
         admin_db_command(conn, "SELECT pg_notify('trechter_changes', 'rekey')", 0, NULL, err,
                          sizeof err) != 0 ||
         admin_db_command(conn, "COMMIT", 0, NULL, err, sizeof err) != 0)
@@ -231,45 +221,38 @@ fail:
 
 int rekey_main(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"db", required_argument, NULL, 'd'}, {"sdc-secret-file", required_argument, NULL, 's'},
-        {"yes", no_argument, NULL, 'y'},      {"batch-size", required_argument, NULL, 'b'},
-        {"help", no_argument, NULL, 'h'},     {NULL, 0, NULL, 0},
-    };
-    const char *db = NULL, *secret_file = NULL;
+    const char *db = NULL, *secret_file = NULL, *batch_text = NULL;
     bool yes = false;
-    int batch = REKEY_DEFAULT_BATCH, c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            db = optarg;
-            break;
-        case 's':
-            secret_file = optarg;
-            break;
-        case 'y':
-            yes = true;
-            break;
-        case 'b': {
-            char *end = NULL;
-            long v = strtol(optarg, &end, 10);
-            if (!*optarg || *end || v < 1 || v > REKEY_MAX_BATCH) {
-                admin_print_error("rekey", "--batch-size takes 1 to 100000");
-                return 2;
-            }
-            batch = (int)v;
-            break;
-        }
-        case 'h':
-            fputs(rekey_help, stdout);
-            return 0;
-        default:
-            fputs("Try 'trechterd rekey --help'.\n", stderr);
+    int batch = REKEY_DEFAULT_BATCH, next;
+    const struct admin_option options[] = {
+        {"db", .value = &db},
+        {"sdc-secret-file", .value = &secret_file},
+        {"yes", .flag = &yes},
+        {"batch-size", .value = &batch_text},
+    };
+    char err[1024];
+    switch (admin_parse_options(argc, argv, options, sizeof options / sizeof options[0], false,
+                                &next, err, sizeof err)) {
+    case ADMIN_PARSE_HELP:
+        fputs(rekey_help, stdout);
+        return 0;
+    case ADMIN_PARSE_ERROR:
+        admin_print_error("rekey", err);
+        fputs("Try 'trechterd rekey --help'.\n", stderr);
+        return 2;
+    case ADMIN_PARSE_OK:
+        break;
+    }
+    if (batch_text) {
+        char *end = NULL;
+        long v = strtol(batch_text, &end, 10);
+        if (!*batch_text || *end || v < 1 || v > REKEY_MAX_BATCH) {
+            admin_print_error("rekey", "--batch-size takes 1 to 100000");
             return 2;
         }
+        batch = (int)v;
     }
-    if (optind < argc) {
+    if (next < argc) {
         admin_print_error("rekey", "unexpected argument (see --help)");
         return 2;
     }
@@ -286,7 +269,6 @@ int rekey_main(int argc, char **argv)
         fputs(refusal, stderr);
         return 1;
     }
-    char err[1024];
     unsigned char *secret = NULL;
     size_t secret_len = 0;
     if (server_read_secret(secret_file, &secret, &secret_len, err, sizeof err) != 0) {

@@ -1,12 +1,12 @@
 /* `trechterd audit-retention`: one call of audit_forget_client_addresses(days) on the primary. */
 #include "daemon/retention.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon/admin_db.h"
+#include "daemon/admin_options.h"
 #include "daemon/config.h"
 
 static void retention_usage(FILE *out)
@@ -26,47 +26,38 @@ static void retention_usage(FILE *out)
 
 int retention_main(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"db", required_argument, NULL, 'd'},
-        {"days", required_argument, NULL, 'n'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     struct config cfg;
-    const char *db = NULL, *days = NULL;
+    const char *db = NULL, *days = NULL, *config_file = NULL;
     char err[1024], days_text[16];
-    int rc = 2, c;
+    int rc = 2, next;
     PGconn *conn = NULL;
     PGresult *res = NULL;
     config_defaults(&cfg);
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "+", options, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            if (config_load_file(&cfg, optarg, err, sizeof err) < 0) {
-                admin_print_error("audit-retention", err);
-                rc = 1;
-                goto out;
-            }
-            break;
-        case 'd':
-            db = optarg;
-            break;
-        case 'n':
-            days = optarg;
-            break;
-        case 'h':
-            retention_usage(stdout);
-            rc = 0;
-            goto out;
-        default:
-            retention_usage(stderr);
-            goto out;
-        }
+    const struct admin_option options[] = {
+        {"config", .value = &config_file},
+        {"db", .value = &db},
+        {"days", .value = &days},
+    };
+    switch (admin_parse_options(argc, argv, options, sizeof options / sizeof options[0], true,
+                                &next, err, sizeof err)) {
+    case ADMIN_PARSE_HELP:
+        retention_usage(stdout);
+        rc = 0;
+        goto out;
+    case ADMIN_PARSE_ERROR:
+        admin_print_error("audit-retention", err);
+        retention_usage(stderr);
+        goto out;
+    case ADMIN_PARSE_OK:
+        break;
     }
-    if (optind < argc) {
+    if (next < argc) {
         admin_print_error("audit-retention", "unexpected argument (see --help)");
+        goto out;
+    }
+    if (config_file && config_load_file(&cfg, config_file, err, sizeof err) < 0) {
+        admin_print_error("audit-retention", err);
+        rc = 1;
         goto out;
     }
     if (days) {

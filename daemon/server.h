@@ -46,22 +46,22 @@ struct worker {
     struct evhttp_bound_socket *socket; /* owned by http; NULL once accepting stopped */
     struct app_settings settings;       /* loop-local copy of server->settings, renewed on SIGHUP */
     atomic_int reload_requested;
-    struct db_pool *db;                 /* owned: the primary */
-    struct db_pool *db_read_pool;       /* owned: the --db-read standby, or NULL */
-    struct db_pool *db_read;            /* borrowed: db_read_pool while it may serve aggregate
-                                           reads (connected, within db-read-lag-max and past the
-                                           last change notified), else NULL: use db. Loop-local. */
-    struct db_listen *listen;           /* owned: change notifications from the primary */
-    void *api;                          /* owned through server->hooks: the API's state of this
-                                           worker (caches, catalogue), told of every change */
-    uint64_t changes;                   /* change notifications seen; loop-local. An answer
-                                           begun before the latest one must not be cached. */
-    struct event *command;              /* owned: wakes the loop for stop requests */
-    struct event *log_flush;            /* owned: writes buffered request lines every 100 ms */
-    struct event *drain_timer;          /* owned: checks in-flight requests while stopping */
-    struct event *heartbeat;            /* owned: stamps metrics.heartbeat_ms, copies gauges */
-    char read_fence[32];                /* primary WAL position the standby must pass ("" none) */
-    bool read_probe_running;            /* a lag or fence probe is in flight; loop-local */
+    struct db_pool *db;           /* owned: the primary */
+    struct db_pool *db_read_pool; /* owned: the --db-read standby, or NULL */
+    struct db_pool *db_read;      /* borrowed: db_read_pool while it may serve aggregate
+                                     reads (connected, within db-read-lag-max and past the
+                                     last change notified), else NULL: use db. Loop-local. */
+    struct db_listen *listen;     /* owned: change notifications from the primary */
+    void *api;                    /* owned through server->hooks: the API's state of this
+                                     worker (caches, catalogue), told of every change */
+    uint64_t changes;             /* change notifications seen; loop-local. An answer
+                                     begun before the latest one must not be cached. */
+    struct event *command;        /* owned: wakes the loop for stop requests */
+    struct event *log_flush;      /* owned: writes buffered request lines every 100 ms */
+    struct event *drain_timer;    /* owned: checks in-flight requests while stopping */
+    struct event *heartbeat;      /* owned: stamps metrics.heartbeat_ms, copies gauges */
+    char read_fence[32];          /* primary WAL position the standby must pass ("" none) */
+    bool read_probe_running;      /* a lag or fence probe is in flight; loop-local */
     bool fence_probe_running;
     bool fence_again;           /* a change came while the fence was being read */
     uint64_t local_writes_seen; /* server->local_writes as this worker last acted on it */
@@ -79,9 +79,9 @@ struct worker {
 };
 
 struct server {
-    const struct config *cfg;     /* borrowed: as started (listen, db, workers: not reloadable) */
+    const struct config *cfg;      /* borrowed: as started (listen, db, workers: not reloadable) */
     const struct api_hooks *hooks; /* borrowed: how the host calls the API (daemon/api_hooks.h) */
-    struct app_settings settings; /* the reloadable settings; workers copy them under lock */
+    struct app_settings settings;  /* the reloadable settings; workers copy them under lock */
     pthread_mutex_t settings_lock;
     /* Reads the configuration again (file and flags) for SIGHUP; NULL when there is nothing to
      * re-read. Fills *fresh (caller frees) or returns -1 with a message. */

@@ -1,13 +1,15 @@
 /* `trechterd token`: create, list and revoke tokens; only their SHA-256 reaches the database. */
 #include "daemon/token_admin.h"
 
+#include "core/municipality_code.h"
+#include "core/period.h"
+
 #include "daemon/admin_db.h"
+#include "daemon/admin_options.h"
 #include "core/token_hash.h"
 
 #include <ctype.h>
-#include <getopt.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,77 +66,41 @@ static void fail_usage(const char *msg)
 
 static int parse_args(int argc, char **argv, struct token_args *a)
 {
-    static const struct option options[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"role", required_argument, NULL, 'r'},
-        {"municipality", required_argument, NULL, 'm'},
-        {"name", required_argument, NULL, 'n'},
-        {"expires", required_argument, NULL, 'e'},
-        {"cert-serial", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    const struct admin_option options[] = {
+        {"db", .value = &a->db},
+        {"role", .value = &a->role},
+        {"municipality", .values = a->codes, .count = &a->ncodes, .max = MAX_CODES},
+        {"name", .value = &a->name},
+        {"expires", .value = &a->expires},
+        {"cert-serial", .value = &a->cert_serial},
     };
-    int c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            a->db = optarg;
-            break;
-        case 'r':
-            a->role = optarg;
-            break;
-        case 'n':
-            a->name = optarg;
-            break;
-        case 'e':
-            a->expires = optarg;
-            break;
-        case 'c':
-            a->cert_serial = optarg;
-            break;
-        case 'h':
-            a->help = true;
-            break;
-        case 'm':
-            if (a->ncodes == MAX_CODES) {
-                fail_usage("too many --municipality codes");
-                return -1;
-            }
-            a->codes[a->ncodes++] = optarg;
-            break;
-        default:
-            fail_usage("unknown option");
-            return -1;
-        }
+    char err[160];
+    int next;
+    switch (admin_parse_options(argc, argv, options, sizeof options / sizeof options[0], false,
+                                &next, err, sizeof err)) {
+    case ADMIN_PARSE_HELP:
+        a->help = true;
+        return 0;
+    case ADMIN_PARSE_ERROR:
+        fail_usage(err);
+        return -1;
+    case ADMIN_PARSE_OK:
+        break;
     }
-    if (optind < argc)
-        a->positional = argv[optind++];
-    if (optind < argc) {
+    if (next < argc)
+        a->positional = argv[next++];
+    if (next < argc) {
         fail_usage("unexpected argument");
         return -1;
     }
     return 0;
 }
 
-static bool is_municipality_code(const char *s)
+/* A calendar date YYYY-MM-DD that exists. */
+static bool valid_date(const char *s)
 {
-    if (strncmp(s, "GM", 2) != 0 || strlen(s) != 6)
-        return false;
-    for (int i = 2; i < 6; i++)
-        if (!isdigit((unsigned char)s[i]))
-            return false;
-    return true;
-}
-
-static bool is_date(const char *s)
-{
-    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-        return false;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
-            return false;
-    return true;
+    int y, m, d;
+    return date_parse(s, &y, &m, &d) == 0;
 }
 
 /* An organisational label: 1..200 bytes, something besides spaces, no control characters. */
@@ -162,21 +128,6 @@ static bool is_cert_serial(const char *s)
         if (!isalnum((unsigned char)*p) && !strchr(".:-", *p))
             return false;
     return true;
-}
-
-/* Appends a CLI audit event inside the caller's transaction. */
-static int audit_cli(PGconn *conn, const char *path, const char *outcome, char *err, size_t errlen)
-{
-    unsigned char raw[8];
-    char request_id[4 + 16 + 1] = "cli-";
-    if (RAND_bytes(raw, sizeof raw) == 1)
-        for (size_t i = 0; i < sizeof raw; i++)
-            snprintf(request_id + 4 + 2 * i, 3, "%02x", raw[i]);
-    const char *params[] = {request_id, path, outcome};
-    return admin_db_command(conn,
-                            "INSERT INTO audit_events (principal_label, request_id, method, path,"
-                            " outcome) VALUES ('cli', $1, 'CLI', $2, $3)",
-                            3, params, err, errlen);
 }
 
 static int token_create(PGconn *conn, const struct token_args *a)
@@ -254,7 +205,7 @@ static int token_create(PGconn *conn, const struct token_args *a)
                          2, tm, err, sizeof err) != 0)
         goto fail;
     snprintf(outcome, sizeof outcome, "created token %s (%s)", id, a->role);
-    if (audit_cli(conn, "token create", outcome, err, sizeof err) != 0)
+    if (admin_db_audit(conn, "token create", outcome, err, sizeof err) != 0)
         goto fail;
     if (admin_db_command(conn, "COMMIT", 0, NULL, err, sizeof err) != 0)
         goto fail;
@@ -335,7 +286,7 @@ static int token_revoke(PGconn *conn, const char *id_text)
                          err, sizeof err) != 0)
         goto fail;
     snprintf(outcome, sizeof outcome, "revoked token %s", id_text);
-    if (audit_cli(conn, "token revoke", outcome, err, sizeof err) != 0 ||
+    if (admin_db_audit(conn, "token revoke", outcome, err, sizeof err) != 0 ||
         admin_db_command(conn, "COMMIT", 0, NULL, err, sizeof err) != 0)
         goto fail;
     fprintf(stderr, "trechterd token: revoked token %s\n", id_text);
@@ -369,7 +320,7 @@ static int validate_create(const struct token_args *a)
         return 1;
     }
     for (size_t i = 0; i < a->ncodes; i++) {
-        if (!is_municipality_code(a->codes[i])) {
+        if (!municipality_code_valid(a->codes[i])) {
             char msg[96];
             snprintf(msg, sizeof msg, "'%.20s' is not a municipality code (GM and four digits)",
                      a->codes[i]);
@@ -377,7 +328,7 @@ static int validate_create(const struct token_args *a)
             return 1;
         }
     }
-    if (a->expires && !is_date(a->expires)) {
+    if (a->expires && !valid_date(a->expires)) {
         fail_usage("--expires takes a date YYYY-MM-DD");
         return 1;
     }

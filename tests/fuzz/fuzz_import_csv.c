@@ -4,6 +4,7 @@
  * every period since 2015-Q1 that has ended (a fixed check, not fuzzed: it costs a whole import).
  */
 #include "tests/fuzz/fuzz_import_common.h"
+#include "tests/support/import_template.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

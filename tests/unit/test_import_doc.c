@@ -1,6 +1,7 @@
 /* Unit tests of core/import_doc: JSON and CSV imports, their pointers, grouping, caps and the
  * template round trip. */
 #include "core/import_doc.h"
+#include "tests/support/import_template.h"
 
 #include <criterion/criterion.h>
 #include <time.h>

@@ -1,6 +1,7 @@
 /* Unit tests of the pure parts of daemon/loaders: field checks, --columns, and the parsing step
  * (header mapping, BOM and ';', trimming, line numbers of problems, the region code prefix). */
 #include "daemon/loaders.h"
+#include "core/municipality_code.h"
 
 #include <criterion/criterion.h>
 #include <string.h>
@@ -24,10 +25,10 @@ Test(loaders_unit, dates, .timeout = 30)
 
 Test(loaders_unit, codes_labels_and_counts, .timeout = 30)
 {
-    cr_assert(loader_is_municipality_code("GM0599"));
-    cr_assert_not(loader_is_municipality_code("GM599"));
-    cr_assert_not(loader_is_municipality_code("gm0599"));
-    cr_assert_not(loader_is_municipality_code("GM05990"));
+    cr_assert(municipality_code_valid("GM0599"));
+    cr_assert_not(municipality_code_valid("GM599"));
+    cr_assert_not(municipality_code_valid("gm0599"));
+    cr_assert_not(municipality_code_valid("GM05990"));
     cr_assert(loader_is_region_code("JZ36"));
     cr_assert(loader_is_region_code("VT-Midden.Brabant_1"));
     cr_assert_not(loader_is_region_code("-JZ"));

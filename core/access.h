@@ -1,0 +1,74 @@
+/* Who may do what (design §4): the principal a request acts for, and every access decision the
+ * API makes about it, in one place. Pure: no I/O, no allocation. Handlers ask these functions;
+ * they do not compare roles themselves.
+ *
+ * Every decision fails closed: a principal that is not authenticated (the caller of a public
+ * route, or one whose token was refused) may do nothing and sees nothing raw. */
+#ifndef TRECHTER_ACCESS_H
+#define TRECHTER_ACCESS_H
+#include <stdbool.h>
+
+/* The roles of design §4. ROLE_NONE is the caller without a (usable) token. */
+enum role { ROLE_NONE = 0, ROLE_MUNICIPALITY, ROLE_RAPPORTEUR, ROLE_ANALYST };
+
+/* Whom a request acts for, as authentication found it. Authentication sets `authenticated` only
+ * together with a role other than ROLE_NONE and non-NULL `codes`. */
+struct principal {
+    bool authenticated;
+    long long id;
+    enum role role;
+    char label[128];
+    char *codes; /* owned: municipality codes joined by ',' ("" when none) */
+};
+
+/* "municipality", "rapporteur", "analyst", or "none" (static strings). */
+const char *role_name(enum role role);
+
+/* True when `p` is an authenticated municipality whose codes include `code` exactly (as a whole
+ * item of the comma-separated list, never as a substring). False for every other role, also the
+ * rapporteur: this is "holds", not "may". False when `code` is NULL, "" or holds a ',' (a piece
+ * of the list is not a code). */
+bool principal_holds(const struct principal *p, const char *code);
+
+/* May `p` write (submit, correct) figures of municipality `code`? The rapporteur may for any code
+ * (NULL included); a municipality for the codes it holds; analysts and no token never. A write
+ * refused here is answered 403 (404 when the municipality does not exist). */
+bool access_may_write(const struct principal *p, const char *code);
+
+/* May `p` read the singular resources (a funnel, a network, their revisions) of municipality
+ * `code`? The same callers as access_may_write: the rapporteur for any code, a municipality for
+ * its own codes. Analysts read aggregates only, never a single municipality's resource. */
+bool access_may_read(const struct principal *p, const char *code);
+
+/* May `p` delete a submission of municipality `code`? The rapporteur only, for any code; a
+ * municipality may not delete even its own. */
+bool access_may_delete(const struct principal *p, const char *code);
+
+/* May `p` write figures of every municipality, without a list of codes? The rapporteur only.
+ * Anyone else who may write at all is limited to the codes it holds (principal_holds). */
+bool access_writes_any_code(const struct principal *p);
+
+/* May `p` post an import (POST /v1/imports)? Municipalities (each row then limited to the codes
+ * it holds) and the rapporteur; analysts and no token never. */
+bool access_may_import(const struct principal *p);
+
+/* Does `p` see aggregates raw, unperturbed, for every region (design §5)? The rapporteur only.
+ * Everyone else gets protected output, except a municipality's own rows (access_raw_codes). */
+bool access_sees_raw(const struct principal *p);
+
+/* The municipality codes whose own rows `p` sees raw inside otherwise protected aggregates,
+ * joined by ',' (borrowed from `p`): a municipality's codes, possibly "". NULL for every other
+ * caller: the rapporteur (who sees all raw, access_sees_raw), analysts and no token. */
+const char *access_raw_codes(const struct principal *p);
+
+/* May `p` read the audit trail (GET /v1/audit-events)? The rapporteur only. */
+bool access_may_read_audit(const struct principal *p);
+
+/* The "kind of caller" part of a read's cache key: two callers with equal parts are given the
+ * same answer to the same request. Returns "raw" for the rapporteur, "municipality:" for a
+ * municipality (whose codes, set in *codes, complete the part: raw rows differ per code set) and
+ * "protected" for analysts and callers without a token. *codes is "" except for a municipality.
+ * Both strings are borrowed (static, or from `p`). */
+const char *access_cache_kind(const struct principal *p, const char **codes);
+
+#endif
