@@ -1,6 +1,7 @@
 /* Passing JSON rendered by PostgreSQL through to the client, and answering database failures. */
 #include "api/db_reply.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,4 +73,18 @@ bool db_write_retryable(enum db_status status, const PGresult *res)
         status == DB_SQL_ERROR && res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     return state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
                      strcmp(state, "23505") == 0);
+}
+
+void writer_params_put(const struct request *r, struct writer_params *w, const char **params)
+{
+    const struct app_settings *s = &r->worker->settings;
+    snprintf(w->principal, sizeof w->principal, "%lld", r->principal.id);
+    snprintf(w->outlier_min, sizeof w->outlier_min, "%d", s->outlier_min);
+    snprintf(w->outlier_ratio, sizeof w->outlier_ratio, "%d", s->outlier_ratio_pct);
+    params[0] = w->principal;
+    params[1] = r->principal.label;
+    params[2] = r->request_id;
+    params[3] = r->client_address;
+    params[4] = w->outlier_min;
+    params[5] = w->outlier_ratio;
 }

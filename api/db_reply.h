@@ -18,6 +18,15 @@ void reply_from_query(struct request *r, const char *sql, int nparams, const cha
  * database, 500 for anything else (logged with the SQLSTATE, never shown to the client). */
 void reply_db_failure(struct request *r, enum db_status status, const PGresult *res);
 
+/* Who writes, where from, and the warning thresholds in force: the six parameters every write
+ * function of sql/ takes in this order (principal id, label, request id, client address, outlier
+ * minimum, outlier ratio). The text lives in *w, which must outlive the statement's sending. */
+enum { WRITER_PARAMS = 6 };
+struct writer_params {
+    char principal[24], outlier_min[16], outlier_ratio[16];
+};
+void writer_params_put(const struct request *r, struct writer_params *w, const char **params);
+
 /* How often a write (one statement, one transaction) is tried before its failure is answered. */
 enum { DB_WRITE_ATTEMPTS = 4 };
 

@@ -16,12 +16,14 @@
 #include "core/period.h"
 #include "core/prepared.h"
 #include "api/handlers.h"
+#include "api/outcome.h"
 #include "core/import_doc.h"
 #include "core/catalog.h"
 #include "api/api_worker.h"
 #include "api/request.h"
 #include "core/access.h"
 #include "daemon/db_pool.h"
+#include "daemon/log.h"
 #include "daemon/server.h"
 
 static const char import_sql[] =
@@ -59,21 +61,16 @@ static bool funnel_any_known(const struct funnel *f, const struct catalog *cat)
     return false;
 }
 
-/* A refused import is a problem (RFC 9457, so `status` is the HTTP status) whose `errors` list
+/* A refused import is a problem (RFC 9457) whose `errors` list
  * every violation; the import summary of design §3.1 (status "rejected", created 0, ...) travels
  * beside it in the member `import`, where its own `status` cannot clash with the problem's. */
-static void reply_rejected(struct request *r, int status, json_t *summary)
+static void reply_rejected(struct request *r, const struct sql_outcome *o, json_t *summary)
 {
     struct violations v = {json_incref(json_object_get(summary, "errors"))};
     if (!v.items)
         v.items = json_array();
     json_object_del(summary, "errors"); /* listed once, in the problem's own errors */
-    reply_problem_with(r, status, status == 403 ? "forbidden" : "invalid-input",
-                       status == 403 ? "This token may not write some of these figures; nothing "
-                                       "was imported."
-                                     : "The import is invalid; nothing was imported. Every "
-                                       "violation is listed in errors.",
-                       &v, "import", summary);
+    reply_problem_with(r, o->status, o->problem, o->detail, &v, "import", summary);
     violations_clear(&v);
 }
 
@@ -92,23 +89,22 @@ static void import_done(void *arg, enum db_status status, const PGresult *res)
         return;
     }
     json_t *result = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-    int http = (int)json_integer_value(json_object_get(result, "httpStatus"));
+    const char *word = json_string_value(json_object_get(result, "outcome"));
+    const struct sql_outcome *o = sql_outcome(word);
     json_t *body = json_object_get(result, "body");
-    const char *conflict = json_string_value(json_object_get(result, "conflict"));
-    if (http == 409) {
-        reply_problem(r, 409, "idempotency-conflict",
-                      conflict && strcmp(conflict, "running") == 0
-                          ? "An import with this Idempotency-Key is still running."
-                          : "This Idempotency-Key was used with another body.",
-                      NULL);
-    } else if (http == 200) {
-        if (json_is_true(json_object_get(result, "replayed")))
+    if (!o || (o->status == 200 && !body)) {
+        log_error("import_funnels answered an unknown outcome \"%s\"", word ? word : "");
+        reply_problem(r, 500, "internal", "The import gave no answer.", NULL);
+    } else if (o->status == 409) {
+        reply_problem(r, o->status, o->problem, o->detail, NULL);
+    } else if (o->status == 200) {
+        if (strcmp(o->word, "replayed") == 0)
             request_add_header(r, "Idempotent-Replayed", "true");
         else if (!c->dry_run)
             server_note_local_write(r->worker);
         reply_json(r, 200, json_incref(body));
     } else {
-        reply_rejected(r, http ? http : 500, body);
+        reply_rejected(r, o, body);
     }
     json_decref(result);
 }
@@ -136,7 +132,7 @@ static void import_with_catalog(struct request *r)
     violations_init(&v);
     if (import_decode(body, len, c->is_csv, cat, time(NULL), &doc, &v) < 0) {
         json_t *summary = summary_rejected(&v, doc.count);
-        reply_rejected(r, 400, summary);
+        reply_rejected(r, sql_outcome("import-invalid"), summary);
         json_decref(summary);
         violations_clear(&v);
         import_doc_free(&doc);
@@ -272,26 +268,17 @@ static void import_send(struct request *r)
             snprintf(allowed, n, "{%s}", r->principal.codes);
     }
     const struct app_settings *s = &r->worker->settings;
-    char principal[24], outlier_min[16], outlier_ratio[16], skipped[16];
-    snprintf(principal, sizeof principal, "%lld", r->principal.id);
+    char skipped[16];
     snprintf(skipped, sizeof skipped, "%d", c->skipped);
-    snprintf(outlier_min, sizeof outlier_min, "%d", s->outlier_min);
-    snprintf(outlier_ratio, sizeof outlier_ratio, "%d", s->outlier_ratio_pct);
-    const char *params[12] = {c->items,
-                              allowed,
-                              c->dry_run ? "true" : "false",
-                              c->key[0] ? c->key : NULL,
-                              c->body_sha,
-                              principal,
-                              r->principal.label,
-                              r->request_id,
-                              r->client_address,
-                              outlier_min,
-                              outlier_ratio,
-                              skipped};
+    struct writer_params writer;
+    const char *params[5 + WRITER_PARAMS + 1] = {c->items, allowed, c->dry_run ? "true" : "false",
+                                                 c->key[0] ? c->key : NULL, c->body_sha};
+    writer_params_put(r, &writer, params + 5);
+    params[5 + WRITER_PARAMS] = skipped;
     c->attempts++;
-    int rc = db_pool_query_timeout(r->worker->db, import_sql, 12, params, s->import_timeout_ms,
-                                   import_done, r);
+    int rc =
+        db_pool_query_timeout(r->worker->db, import_sql, (int)(sizeof params / sizeof params[0]),
+                              params, s->import_timeout_ms, import_done, r);
     free(allowed);
     if (rc < 0)
         reply_unavailable(r, "The server is shutting down.");

@@ -14,6 +14,7 @@
 #include "api/catalog_load.h"
 #include "api/db_reply.h"
 #include "api/handlers.h"
+#include "api/outcome.h"
 #include "api/api_worker.h"
 #include "api/request.h"
 #include "core/access.h"
@@ -194,13 +195,10 @@ static void put_done(void *arg, enum db_status status, const PGresult *res);
 static void put_send(struct request *r)
 {
     struct submission_call *c = r->handler_state;
-    const struct app_settings *s = &r->worker->settings;
-    char if_match[16], principal[24], outlier_min[16], outlier_ratio[16];
+    char if_match[16];
     snprintf(if_match, sizeof if_match, "%d", c->if_match);
-    snprintf(principal, sizeof principal, "%lld", r->principal.id);
-    snprintf(outlier_min, sizeof outlier_min, "%d", s->outlier_min);
-    snprintf(outlier_ratio, sizeof outlier_ratio, "%d", s->outlier_ratio_pct);
-    const char *params[16] = {
+    struct writer_params writer;
+    const char *params[10 + WRITER_PARAMS] = {
         c->kind->name,
         c->code,
         c->period_text,
@@ -211,15 +209,11 @@ static void put_send(struct request *r)
         c->has_if_match ? if_match : NULL,
         "true",
         c->dry_run ? "true" : "false",
-        principal,
-        r->principal.label,
-        r->request_id,
-        r->client_address,
-        outlier_min,
-        outlier_ratio,
     };
+    writer_params_put(r, &writer, params + 10);
     c->attempts++;
-    if (db_pool_query(r->worker->db, put_sql, 16, params, put_done, r) < 0)
+    if (db_pool_query(r->worker->db, put_sql, (int)(sizeof params / sizeof params[0]), params,
+                      put_done, r) < 0)
         reply_unavailable(r, "The server is shutting down.");
 }
 
@@ -238,17 +232,13 @@ static void put_done(void *arg, enum db_status status, const PGresult *res)
     json_t *result = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
     const char *st = json_string_value(json_object_get(result, "status"));
     json_t *revision = json_object_get(result, "revision");
-    if (!st) {
+    const struct sql_outcome *o = sql_outcome(st);
+    if (!o || o->status == 204) {
         json_decref(result);
         reply_problem(r, 500, "internal", "The write gave no answer.", NULL);
         return;
     }
-    if (strcmp(st, "unknown-municipality") == 0) {
-        reply_problem(r, 404, "not-found", "There is no municipality with this code.", NULL);
-    } else if (strcmp(st, "forbidden") == 0) {
-        reply_problem(r, 403, "forbidden", "This token may not write this municipality's figures.",
-                      NULL);
-    } else if (strcmp(st, "precondition-failed") == 0) {
+    if (o->status == 412) {
         char detail[160];
         if (json_is_integer(revision))
             snprintf(detail, sizeof detail,
@@ -258,11 +248,14 @@ static void put_done(void *arg, enum db_status status, const PGresult *res)
             snprintf(detail, sizeof detail, "If-Match was given but there is no current revision.");
         if (json_is_integer(revision))
             set_etag(r, json_integer_value(revision));
-        reply_problem(r, 412, "precondition-failed", detail, NULL);
+        reply_problem(r, o->status, o->problem, detail, NULL);
+    } else if (o->problem) {
+        reply_problem(r, o->status, o->problem, o->detail, NULL);
     } else {
         json_t *doc = json_incref(json_object_get(result, "document"));
-        bool created = strcmp(st, "created") == 0;
-        if (!c->dry_run && strcmp(st, "unchanged") != 0)
+        bool created = o->status == 201;
+        bool unchanged = strcmp(o->word, "unchanged") == 0;
+        if (!c->dry_run && !unchanged)
             server_note_local_write(r->worker);
         if (c->kind->decorate && c->kind->decorate(doc, c->period) < 0) {
             json_decref(doc);
@@ -270,7 +263,7 @@ static void put_done(void *arg, enum db_status status, const PGresult *res)
             reply_unavailable(r, "Out of memory.");
             return;
         }
-        if (strcmp(st, "unchanged") == 0)
+        if (unchanged)
             json_object_set_new(doc, "unchanged", json_true());
         if (c->dry_run)
             json_object_set_new(doc, "dryRun", json_true());
@@ -281,7 +274,7 @@ static void put_done(void *arg, enum db_status status, const PGresult *res)
                      c->kind->name, c->period_text);
             request_add_header(r, "Location", location);
         }
-        reply_json(r, created ? 201 : 200, doc);
+        reply_json(r, o->status, doc);
     }
     json_decref(result);
 }
@@ -417,19 +410,18 @@ static void delete_done(void *arg, enum db_status status, const PGresult *res)
     json_t *result = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
     const char *st = json_string_value(json_object_get(result, "status"));
     long long revision = json_integer_value(json_object_get(result, "revision"));
-    if (st && strcmp(st, "deleted") == 0) {
-        json_decref(result);
+    const struct sql_outcome *o = sql_outcome(st);
+    json_decref(result);
+    if (o && o->status == 204) {
         server_note_local_write(r->worker);
         reply_empty(r, 204);
-    } else if (st && strcmp(st, "precondition-failed") == 0) {
-        json_decref(result);
-        set_etag(r, revision);
-        reply_problem(r, 412, "precondition-failed", "If-Match does not name the current revision.",
-                      NULL);
-    } else {
-        json_decref(result);
-        reply_problem(r, 404, "not-found", "Nothing is submitted here (or it was deleted).", NULL);
+        return;
     }
+    if (o && o->status == 412)
+        set_etag(r, revision);
+    else
+        o = sql_outcome("not-found"); /* nothing (left) to delete */
+    reply_problem(r, o->status, o->problem, o->detail, NULL);
 }
 
 void submission_delete(struct request *r, const struct submission_kind *kind)

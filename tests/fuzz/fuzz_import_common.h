@@ -4,6 +4,7 @@
 #define TRECHTER_FUZZ_IMPORT_COMMON_H
 #include "core/funnel_doc.h"
 #include "core/import_doc.h"
+#include "core/municipality_code.h"
 #include "core/period.h"
 #include "tests/fuzz/fuzz_support.h"
 
@@ -25,7 +26,7 @@ static inline void fuzz_import(const uint8_t *data, size_t size, bool is_csv)
     FUZZ_CHECK(doc.count == 0 || doc.items != NULL);
     for (size_t i = 0; i < doc.count; i++) {
         const struct import_item *it = &doc.items[i];
-        FUZZ_CHECK(import_code_valid(it->code), "item %zu: code '%s'", i, it->code);
+        FUZZ_CHECK(municipality_code_valid(it->code), "item %zu: code '%s'", i, it->code);
         struct period p;
         FUZZ_CHECK(period_check_submittable(it->period, FUZZ_NOW, &p) == PERIOD_OK,
                    "item %zu: period '%s'", i, it->period);
