@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/aggregate.h"
+#include "core/aggregate_csv.h"
 #include "api/catalog_load.h"
 #include "api/db_reply.h"
 #include "api/handlers.h"

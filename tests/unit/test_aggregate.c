@@ -5,6 +5,7 @@
  * property of issue 4 that a published value depends only on the multiset of inner cells, whatever
  * region, region set or grouping reaches them (over more than 100,000 generated cells). */
 #include "core/aggregate.h"
+#include "core/aggregate_csv.h"
 
 #include <criterion/criterion.h>
 #include <math.h>

@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 
 #include "core/aggregate.h"
+#include "core/aggregate_csv.h"
 #include "tests/unit/fixtures/unit_support.h"
 
 static struct catalog *cat;
