@@ -11,7 +11,6 @@ static const struct sql_outcome outcomes[] = {
     {"unchanged", 200, NULL, NULL},
     {"deleted", 204, NULL, NULL},
     {"unknown-municipality", 404, "not-found", "There is no municipality with this code."},
-    {"forbidden", 403, "forbidden", "This token may not write this municipality's figures."},
     {"precondition-failed", 412, "precondition-failed",
      "If-Match does not name the current revision."},
     {"not-found", 404, "not-found", "Nothing is submitted here (or it was deleted)."},

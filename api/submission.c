@@ -26,7 +26,7 @@
 
 static const char put_sql[] =
     "SELECT put_submission($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8::int, $9::boolean,"
-    " $10::boolean, $11::bigint, $12, $13, $14, $15::int, $16::int)";
+    " $10::bigint, $11, $12, $13, $14::int, $15::int)";
 static const char delete_sql[] =
     "SELECT delete_submission($1, $2, $3, $4::int, $5::bigint, $6, $7, $8)";
 static const char get_sql[] = "SELECT get_submission($1, $2, $3, $4::int)";
@@ -198,7 +198,7 @@ static void put_send(struct request *r)
     char if_match[16];
     snprintf(if_match, sizeof if_match, "%d", c->if_match);
     struct writer_params writer;
-    const char *params[10 + WRITER_PARAMS] = {
+    const char *params[9 + WRITER_PARAMS] = {
         c->kind->name,
         c->code,
         c->period_text,
@@ -207,10 +207,9 @@ static void put_send(struct request *r)
         c->prepared.cells,
         c->prepared.warnings,
         c->has_if_match ? if_match : NULL,
-        "true",
         c->dry_run ? "true" : "false",
     };
-    writer_params_put(r, &writer, params + 10);
+    writer_params_put(r, &writer, params + 9);
     c->attempts++;
     if (db_pool_query(r->worker->db, put_sql, (int)(sizeof params / sizeof params[0]), params,
                       put_done, r) < 0)

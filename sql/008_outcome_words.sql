@@ -5,6 +5,92 @@
 --   import-invalid (an unknown municipality) | import-forbidden (a code the token may not write)
 --   idempotency-running | idempotency-other-body
 -- instead of an HTTP status. (idempotency_keys.status keeps holding 200 for the answers kept.)
+--
+-- put_submission loses p_may_write: the daemon always passed true (access is decided in C, in
+-- core/access), so its "forbidden" branch could never run.
+
+DROP FUNCTION put_submission(text, text, text, text, jsonb, jsonb, jsonb, int, boolean, boolean,
+                             bigint, text, text, text, int, int);
+
+-- Writes one snapshot. p_cells is a JSON array of {stage, dimension, category, count, key}
+-- (funnels; NULL for networks). p_if_match: NULL, or the revision the client last saw (-1 for
+-- "must exist"). Returns {"status": created | updated | unchanged | precondition-failed |
+-- unknown-municipality, "document": {...}, "revision": n}. Who may write is decided by the
+-- daemon (core/access) before it calls. Nothing is written for a
+-- dry run or for any status but created and updated.
+CREATE FUNCTION put_submission(p_kind text, p_code text, p_period text, p_previous text,
+                               p_content jsonb, p_cells jsonb, p_warnings jsonb,
+                               p_if_match int, p_dry_run boolean,
+                               p_principal_id bigint, p_principal_label text, p_request_id text,
+                               p_client_address text, p_outlier_min int, p_outlier_ratio_pct int)
+RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    sub submissions;
+    cur revisions;
+    rev revisions;
+    warnings jsonb := coalesce(p_warnings, '[]'::jsonb);
+    status text;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM municipalities WHERE code = p_code) THEN
+        RETURN jsonb_build_object('status', 'unknown-municipality');
+    END IF;
+    IF NOT p_dry_run THEN
+        INSERT INTO submissions (municipality_code, kind, period)
+        VALUES (p_code, p_kind, p_period) ON CONFLICT DO NOTHING;
+    END IF;
+    SELECT * INTO sub FROM submissions
+     WHERE municipality_code = p_code AND kind = p_kind AND period = p_period FOR UPDATE;
+    IF FOUND AND sub.live THEN
+        SELECT * INTO cur FROM revisions
+         WHERE submission_id = sub.id AND revision = sub.current_revision;
+    END IF;
+    IF p_if_match IS NOT NULL
+       AND (cur.revision IS NULL OR (p_if_match >= 0 AND cur.revision <> p_if_match)) THEN
+        RETURN jsonb_build_object('status', 'precondition-failed', 'revision', cur.revision);
+    END IF;
+    IF cur.revision IS NOT NULL AND cur.content = p_content THEN
+        RETURN jsonb_build_object('status', 'unchanged', 'revision', cur.revision,
+                                  'document', revision_document(p_code, p_period, cur));
+    END IF;
+    IF p_kind = 'funnel' AND p_previous IS NOT NULL THEN
+        warnings := warnings || funnel_outlier_warnings(p_code, p_previous, p_cells,
+                                                        p_outlier_min, p_outlier_ratio_pct);
+    END IF;
+    status := CASE WHEN cur.revision IS NULL THEN 'created' ELSE 'updated' END;
+    rev := ROW(sub.id, coalesce(sub.current_revision, 0) + 1, false, p_content, warnings,
+               now(), p_principal_id, p_principal_label, p_request_id)::revisions;
+    IF p_dry_run THEN
+        RETURN jsonb_build_object('status', status, 'revision', rev.revision, 'dryRun', true,
+                                  'document', revision_document(p_code, p_period, rev));
+    END IF;
+
+    INSERT INTO revisions SELECT rev.*;
+    UPDATE submissions SET current_revision = rev.revision, live = true WHERE id = sub.id;
+    IF p_kind = 'funnel' THEN
+        INSERT INTO funnel_cells (submission_id, revision, stage, dimension, category, count,
+                                  cell_key)
+        SELECT sub.id, rev.revision, c.stage, c.dimension, c.category, c.count, c.key
+          FROM jsonb_to_recordset(p_cells)
+               AS c(stage text, dimension text, category text, count int, key bigint);
+        DELETE FROM current_funnel_cells WHERE period = p_period AND municipality_code = p_code;
+        INSERT INTO current_funnel_cells (period, municipality_code, stage, dimension, category,
+                                          count, cell_key)
+        SELECT p_period, p_code, c.stage, c.dimension, c.category, c.count, c.key
+          FROM jsonb_to_recordset(p_cells)
+               AS c(stage text, dimension text, category text, count int, key bigint);
+    END IF;
+    INSERT INTO audit_events (principal_id, principal_label, client_address, request_id, method,
+                              path, status, outcome)
+    VALUES (p_principal_id, p_principal_label, nullif(p_client_address, '')::inet, p_request_id,
+            'PUT', format('/v1/municipalities/%s/%ss/%s', p_code, p_kind, p_period),
+            CASE WHEN status = 'created' THEN 201 ELSE 200 END,
+            format('%s revision %s', status, rev.revision));
+    PERFORM pg_notify('trechter_changes', p_kind || ' ' || p_period);
+    RETURN jsonb_build_object('status', status, 'revision', rev.revision,
+                              'document', revision_document(p_code, p_period, rev));
+END;
+$$;
 
 CREATE OR REPLACE FUNCTION import_funnels(p_items jsonb, p_allowed text[], p_dry_run boolean,
                                p_key text, p_body_sha256 text,
@@ -64,7 +150,7 @@ BEGIN
         FOR item IN SELECT * FROM jsonb_array_elements(p_items) LOOP
             result := put_submission('funnel', item->>'municipality', item->>'period',
                                      item->>'previous', item->'content', item->'cells',
-                                     item->'warnings', NULL, true, p_dry_run, p_principal_id,
+                                     item->'warnings', NULL, p_dry_run, p_principal_id,
                                      p_principal_label, p_request_id, p_client_address,
                                      p_outlier_min, p_outlier_ratio_pct);
             CASE result->>'status'

@@ -542,7 +542,7 @@ static void put_funnel(PGconn *c, const char *code, const char *period, const ch
     PGresult *res = PQexecParams(
         c,
         "SELECT put_submission('funnel', $1, $2, NULL, jsonb_build_object('n', $3::text),"
-        " $3::jsonb, '[]', NULL, true, false, NULL, 'itest', NULL, NULL, 10, 50)->>'status'",
+        " $3::jsonb, '[]', NULL, false, NULL, 'itest', NULL, NULL, 10, 50)->>'status'",
         3, NULL, params, NULL, NULL, 0);
     cr_assert_eq(PQresultStatus(res), PGRES_TUPLES_OK, "%s", PQerrorMessage(c));
     PQclear(res);
