@@ -3,6 +3,8 @@
  * the database step is daemon/loaders.c (docs/geography.md). */
 #include "core/load_csv.h"
 
+#include "core/label.h"
+
 #include "core/municipality_code.h"
 
 #include "core/csv_reader.h"
@@ -93,21 +95,6 @@ bool loader_is_set_key(const char *s)
         if (!isalnum((unsigned char)s[i]) || (unsigned char)s[i] > 0x7f)
             return false;
     return true;
-}
-
-bool loader_is_label(const char *s)
-{
-    size_t len = strlen(s);
-    bool visible = false;
-    if (len == 0 || len > 200)
-        return false;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f)
-            return false;
-        if (*p != ' ')
-            visible = true;
-    }
-    return visible;
 }
 
 int loader_parse_date(const char *s, bool is_end, char out[11])
@@ -402,7 +389,7 @@ static int parse_data_row(struct parse_state *st, const struct csv_row *row)
                 track_prefix(st, v[1]);
         }
         const char *name = v[regions ? 2 : 1];
-        if (!loader_is_label(name))
+        if (!label_valid(name))
             loader_error_add(out, line,
                              "%s '%.40s' is not a name (1 to 200 characters, no control "
                              "characters)",

@@ -88,9 +88,6 @@ bool loader_is_region_code(const char *s);
 /* A region set key: [a-z][A-Za-z0-9]{0,63}. */
 bool loader_is_set_key(const char *s);
 
-/* A label: 1..200 bytes, something besides spaces, no control characters. */
-bool loader_is_label(const char *s);
-
 /* A date field. "" is an open end: out becomes "-infinity" (is_end false) or "infinity" (is_end
  * true). Else YYYY-MM-DD, a real calendar date from 1800-01-01 to 2999-12-31, copied to out.
  * out holds at least 11 bytes. Returns 0, or -1 when malformed. */

@@ -1,5 +1,6 @@
 /* `trechterd load`: the database step and the command (the parsing step is core/load_csv.c). */
 #include "daemon/loaders.h"
+#include "core/label.h"
 
 #include "core/municipality_code.h"
 #include "daemon/admin_db.h"
@@ -579,7 +580,7 @@ static int parse_load_args(int argc, char **argv, struct load_args *a)
         admin_print_error("load", msg);
         return -1;
     }
-    if ((a->name && !loader_is_label(a->name)) || (a->name_en && !loader_is_label(a->name_en))) {
+    if ((a->name && !label_valid(a->name)) || (a->name_en && !label_valid(a->name_en))) {
         load_usage_error("--name and --name-en take 1 to 200 characters, no control characters");
         return -1;
     }

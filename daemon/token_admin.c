@@ -1,6 +1,7 @@
 /* `trechterd token`: create, list and revoke tokens; only their SHA-256 reaches the database. */
 #include "daemon/token_admin.h"
 
+#include "core/label.h"
 #include "core/municipality_code.h"
 #include "core/period.h"
 
@@ -101,22 +102,6 @@ static bool valid_date(const char *s)
 {
     int y, m, d;
     return date_parse(s, &y, &m, &d) == 0;
-}
-
-/* An organisational label: 1..200 bytes, something besides spaces, no control characters. */
-static bool is_label(const char *s)
-{
-    size_t len = strlen(s);
-    bool visible = false;
-    if (len == 0 || len > 200)
-        return false;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f)
-            return false;
-        if (*p != ' ')
-            visible = true;
-    }
-    return visible;
 }
 
 static bool is_cert_serial(const char *s)
@@ -306,7 +291,7 @@ static int validate_create(const struct token_args *a)
         fail_usage("--role must be municipality, rapporteur or analyst");
         return 1;
     }
-    if (!a->name || !is_label(a->name)) {
+    if (!a->name || !label_valid(a->name)) {
         fail_usage("--name LABEL is required: 1 to 200 characters, no control characters");
         return 1;
     }

@@ -1,10 +1,11 @@
-/* libFuzzer harness: the framing checks below evhttp (daemon/http_guard.h). The first four bytes pick
- * the limits, the rest is the raw byte stream of one keep-alive connection (pipelined requests,
- * Content-Length and chunked bodies). A model of daemon/conn_guard.c's input filter drives
- * http_guard_head_end(), http_guard_inspect_head() and the chunk scanner over that stream twice:
- * with all bytes at once and as they might arrive, in random pieces. Both runs must pass the same
- * bytes on to evhttp and refuse with the same status at the same place. Each call's contract is
- * checked on the way (ends within the buffer, head end stable under more input, caps honoured). */
+/* libFuzzer harness: the framing checks below evhttp (daemon/http_guard.h). The first four bytes
+ * pick the limits, the rest is the raw byte stream of one keep-alive connection (pipelined
+ * requests, Content-Length and chunked bodies). A model of daemon/conn_guard.c's input filter
+ * drives http_guard_head_end(), http_guard_inspect_head() and the chunk scanner over that stream
+ * twice: with all bytes at once and as they might arrive, in random pieces. Both runs must pass the
+ * same bytes on to evhttp and refuse with the same status at the same place. Each call's contract
+ * is checked on the way (ends within the buffer, head end stable under more input, caps honoured).
+ */
 #include "daemon/http_guard.h"
 
 #include "tests/fuzz/fuzz_support.h"

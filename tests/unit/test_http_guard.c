@@ -1,6 +1,6 @@
-/* Unit tests of daemon/http_guard: finding where a request head ends, choosing the body cap by route,
- * refusing ambiguous framing (request smuggling), and scanning chunked bodies incrementally so a
- * too-large upload is cut off before its offending chunk. */
+/* Unit tests of daemon/http_guard: finding where a request head ends, choosing the body cap by
+ * route, refusing ambiguous framing (request smuggling), and scanning chunked bodies incrementally
+ * so a too-large upload is cut off before its offending chunk. */
 #include "daemon/http_guard.h"
 
 #include <criterion/criterion.h>

@@ -1,6 +1,7 @@
 /* Unit tests of the pure parts of daemon/loaders: field checks, --columns, and the parsing step
  * (header mapping, BOM and ';', trimming, line numbers of problems, the region code prefix). */
 #include "daemon/loaders.h"
+#include "core/label.h"
 #include "core/municipality_code.h"
 
 #include <criterion/criterion.h>
@@ -37,9 +38,9 @@ Test(loaders_unit, codes_labels_and_counts, .timeout = 30)
     cr_assert(loader_is_set_key("youthRegion"));
     cr_assert_not(loader_is_set_key("YouthRegion"));
     cr_assert_not(loader_is_set_key("youth_region"));
-    cr_assert(loader_is_label("Nuenen, Gerwen en Nederwetten"));
-    cr_assert_not(loader_is_label("   "));
-    cr_assert_not(loader_is_label("a\tb"));
+    cr_assert(label_valid("Nuenen, Gerwen en Nederwetten"));
+    cr_assert_not(label_valid("   "));
+    cr_assert_not(label_valid("a\tb"));
 
     long long v = -1;
     cr_assert_eq(loader_parse_count("0", 0, 10, &v), 0);
