@@ -259,8 +259,10 @@ Test(operations, openapi_document, .timeout = 30)
     /* The document served describes every route the router has, with its method. Its server is
      * "/v1", so the versioned routes appear without that prefix (tests/unit/test_openapi.c checks
      * the unversioned ones and their own server). */
-    const char *server = itest_str_of(json_array_get(json_object_get(r->json, "servers"), 0), "url");
-    cr_assert(server && strcmp(server, "/v1") == 0, "servers[0].url is %s", server ? server : "(none)");
+    const char *server =
+        itest_str_of(json_array_get(json_object_get(r->json, "servers"), 0), "url");
+    cr_assert(server && strcmp(server, "/v1") == 0, "servers[0].url is %s",
+              server ? server : "(none)");
     for (size_t i = 0; i < api_route_count; i++) {
         const char *pattern = api_routes[i].pattern;
         const char *key = strncmp(pattern, "/v1/", 4) == 0 ? pattern + 3 : pattern;

@@ -2,8 +2,8 @@
  * describe exactly the routes the daemon answers (api/routes.c), both ways, so that clients
  * generated from it neither miss an endpoint nor call one that gives 404/405. A path key is
  * relative to its server: the document's server is "/v1" (Dutch API Design Rules,
- * /core/uri-version), and the unversioned paths (probes, dashboard) carry a server "/" of their own.
- * The Design Rules themselves are checked by Logius' linter (tests/adr/run). */
+ * /core/uri-version), and the unversioned paths (probes, dashboard) carry a server "/" of their
+ * own. The Design Rules themselves are checked by Logius' linter (tests/adr/run). */
 #include "api/routes.h"
 #include "daemon/embedded.h"
 
@@ -200,8 +200,8 @@ Test(openapi, paths_have_no_trailing_slash_and_are_kebab_case)
 
 Test(openapi, the_version_is_in_the_server_url)
 {
-    const char *url =
-        json_string_value(json_object_get(json_array_get(json_object_get(doc, "servers"), 0), "url"));
+    const char *url = json_string_value(
+        json_object_get(json_array_get(json_object_get(doc, "servers"), 0), "url"));
     cr_assert_str_eq(url ? url : "(none)", "/v1");
 }
 
