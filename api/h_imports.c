@@ -12,10 +12,10 @@
 
 #include "api/catalog_load.h"
 #include "api/db_reply.h"
-#include "core/digest.h"
 #include "core/period.h"
 #include "core/prepared.h"
 #include "api/handlers.h"
+#include "api/idempotency.h"
 #include "api/outcome.h"
 #include "core/import_doc.h"
 #include "core/catalog.h"
@@ -28,16 +28,15 @@
 
 static const char import_sql[] =
     "SELECT import_funnels($1::jsonb, $2::text[], $3::boolean, $4, $5, $6::bigint, $7, $8, $9,"
-    " $10::int, $11::int, $12::int)";
+    " $10::int, $11::int, $12::int, $13::int)";
 
 struct import_call {
     bool is_csv;
     bool dry_run;
-    char key[256]; /* Idempotency-Key, "" when none */
-    char *items;   /* owned: JSON array for import_funnels */
-    char body_sha[65];
-    int skipped;  /* CSV items without a single count */
-    int attempts; /* statements sent so far (DB_WRITE_ATTEMPTS at most) */
+    struct idempotency idem; /* the key ("" when none) and the body's digest */
+    char *items;             /* owned: JSON array for import_funnels */
+    int skipped;             /* CSV items without a single count */
+    int attempts;            /* statements sent so far (DB_WRITE_ATTEMPTS at most) */
 };
 
 static void import_call_free(void *p)
@@ -96,14 +95,16 @@ static void import_done(void *arg, enum db_status status, const PGresult *res)
         log_error("import_funnels answered an unknown outcome \"%s\"", word ? word : "");
         reply_problem(r, 500, "internal", "The import gave no answer.", NULL);
     } else if (o->status == 409) {
-        reply_problem(r, o->status, o->problem, o->detail, NULL);
+        idempotency_reply_conflict(r, o);
     } else if (o->status == 200) {
         if (strcmp(o->word, "replayed") == 0)
-            request_add_header(r, "Idempotent-Replayed", "true");
+            idempotency_mark_replayed(r);
         else if (!c->dry_run)
             server_note_local_write(r->worker);
         reply_json(r, 200, json_incref(body));
     } else {
+        if (o->status == 429)
+            request_add_header(r, "Retry-After", "3600");
         reply_rejected(r, o, body);
     }
     json_decref(result);
@@ -124,7 +125,7 @@ static void import_with_catalog(struct request *r)
     struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
     size_t len = evbuffer_get_length(in);
     const char *body = len ? (const char *)evbuffer_pullup(in, (ev_ssize_t)len) : "";
-    sha256_hex(body, len, c->body_sha);
+    idempotency_hash_body(&c->idem, body, len);
 
     struct import_doc doc;
     memset(&doc, 0, sizeof doc);
@@ -197,17 +198,6 @@ static void import_with_catalog(struct request *r)
     import_send(r);
 }
 
-static bool key_ok(const char *k)
-{
-    size_t n = strlen(k);
-    if (n == 0 || n > 255)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (k[i] < 0x21 || k[i] > 0x7e)
-            return false;
-    return true;
-}
-
 void handle_import(struct request *r)
 {
     if (!access_may_import(&r->principal)) {
@@ -238,12 +228,7 @@ void handle_import(struct request *r)
         c->dry_run = true;
     else if (dry && strcmp(dry, "false") != 0)
         violations_add(&v, IN_QUERY, "dryRun", "invalid", "dryRun is true or false.");
-    const char *key = request_header(r, "Idempotency-Key");
-    if (key && !key_ok(key))
-        violations_add(&v, IN_HEADER, "Idempotency-Key", "invalid",
-                       "An Idempotency-Key is 1 to 255 visible ASCII characters.");
-    else if (key)
-        snprintf(c->key, sizeof c->key, "%s", key);
+    idempotency_read(r, &c->idem, &v);
     if (violations_count(&v)) {
         reply_problem(r, 400, "invalid-input", "The request is invalid; see errors.", &v);
         violations_clear(&v);
@@ -271,10 +256,14 @@ static void import_send(struct request *r)
     char skipped[16];
     snprintf(skipped, sizeof skipped, "%d", c->skipped);
     struct writer_params writer;
-    const char *params[5 + WRITER_PARAMS + 1] = {c->items, allowed, c->dry_run ? "true" : "false",
-                                                 c->key[0] ? c->key : NULL, c->body_sha};
+    char cap[16];
+    snprintf(cap, sizeof cap, "%d", access_revision_cap(&r->principal, s->max_revisions_per_day));
+    const char *params[5 + WRITER_PARAMS + 2] = {c->items, allowed, c->dry_run ? "true" : "false",
+                                                 idempotency_key_param(&c->idem),
+                                                 c->idem.body_sha256};
     writer_params_put(r, &writer, params + 5);
     params[5 + WRITER_PARAMS] = skipped;
+    params[5 + WRITER_PARAMS + 1] = cap;
     c->attempts++;
     int rc =
         db_pool_query_timeout(r->worker->db, import_sql, (int)(sizeof params / sizeof params[0]),

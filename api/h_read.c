@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/aggregate_result.h"
+#include "api/release_read.h"
 #include "core/aggregate.h"
 #include "core/aggregate_csv.h"
 #include "api/catalog_load.h"
@@ -22,11 +24,14 @@
 #include "daemon/log.h"
 #include "daemon/server.h"
 
+/* Raw sums and summed keys per (period, region, stage, category), and per (period, region) the
+ * municipalities whose figures the row adds (`contributors`): what the caller may see raw is
+ * decided from those here, by core/access, not in SQL. */
 static const char aggregate_sql[] =
-    "SELECT period, region_code, region_name, expected, submitted, all_raw, stage, category,"
+    "SELECT period, region_code, region_name, expected, submitted, contributors, stage, category,"
     "       reporting, n, k, population, population_year, population_missing,"
     "       pair_n, pair_k, prev_n, prev_k"
-    "  FROM aggregate_funnels($1, $2::text[], $3::text[], $4, $5::text[], $6::boolean)";
+    "  FROM aggregate_funnels($1, $2::text[], $3::text[], $4, $5::boolean)";
 static const char completeness_sql[] = "SELECT completeness($1, $2, $3::text[])";
 
 enum read_kind { READ_FUNNELS, READ_COMPARISONS, READ_COMPLETENESS };
@@ -37,10 +42,11 @@ struct read_call {
     char dimension[CATALOG_MAX_KEY + 1]; /* breakdown, "" for none */
     char stage[CATALOG_MAX_KEY + 1];     /* comparisons */
     enum compare_metric metric;
-    json_t *rows;           /* owned: comparisons: the set's rows */
-    json_t *national;       /* owned: comparisons: the nation's row */
-    int pending;            /* comparisons: statements not yet answered */
-    enum db_status failure; /* comparisons: the first failure, DB_OK when none */
+    struct release_read release; /* funnels, comparisons: live, latest or one release */
+    json_t *rows;                /* owned: comparisons: the set's rows */
+    json_t *national;            /* owned: comparisons: the nation's row */
+    int pending;                 /* comparisons: statements not yet answered */
+    enum db_status failure;      /* comparisons: the first failure, DB_OK when none */
 };
 
 static void read_call_free(void *p)
@@ -68,59 +74,11 @@ static struct read_call *begin(struct request *r, enum read_kind kind, const cha
     unsigned flags = kind == READ_FUNNELS       ? RQ_SERIES | RQ_BOUNDARIES
                      : kind == READ_COMPARISONS ? RQ_BOUNDARIES
                                                 : 0;
-    return read_query_accept(r, flags, known, &c->q) ? c : NULL;
-}
-
-/* Reads the aggregate statement's rows into regions (region rows have a NULL stage). */
-static struct agg_region *regions_from(const PGresult *res, bool caller_raw, size_t *count)
-{
-    int nrows = PQntuples(res);
-    size_t nregions = 0;
-    for (int i = 0; i < nrows; i++)
-        nregions += PQgetisnull(res, i, 6);
-    struct agg_region *regions = calloc(nregions ? nregions : 1, sizeof *regions);
-    if (!regions)
+    if (!read_query_accept(r, flags, known, &c->q))
         return NULL;
-    size_t ri = 0;
-    for (int i = 0; i < nrows;) {
-        struct agg_region *g = &regions[ri++];
-        snprintf(g->period, sizeof g->period, "%s", PQgetvalue(res, i, 0));
-        snprintf(g->code, sizeof g->code, "%s", PQgetvalue(res, i, 1));
-        snprintf(g->name, sizeof g->name, "%s", PQgetvalue(res, i, 2));
-        g->expected = atoi(PQgetvalue(res, i, 3));
-        g->submitted = atoi(PQgetvalue(res, i, 4));
-        g->raw = caller_raw || strcmp(PQgetvalue(res, i, 5), "t") == 0;
-        g->population = atoll(PQgetvalue(res, i, 11));
-        g->population_year = atoi(PQgetvalue(res, i, 12));
-        g->population_missing = atoi(PQgetvalue(res, i, 13));
-        int first = ++i;
-        while (i < nrows && !PQgetisnull(res, i, 6))
-            i++;
-        g->ncells = (size_t)(i - first);
-        g->cells = calloc(g->ncells ? g->ncells : 1, sizeof *g->cells);
-        if (!g->cells) {
-            agg_regions_free(regions, ri);
-            return NULL;
-        }
-        for (int j = first; j < i; j++) {
-            struct agg_cell *cell = &g->cells[j - first];
-            snprintf(cell->stage, sizeof cell->stage, "%s", PQgetvalue(res, j, 6));
-            snprintf(cell->category, sizeof cell->category, "%s", PQgetvalue(res, j, 7));
-            cell->reporting = atoi(PQgetvalue(res, j, 8));
-            cell->n = atoll(PQgetvalue(res, j, 9));
-            cell->k = (uint32_t)strtoull(PQgetvalue(res, j, 10), NULL, 10);
-            cell->population = atoll(PQgetvalue(res, j, 11));
-            cell->population_year = atoi(PQgetvalue(res, j, 12));
-            cell->population_missing = atoi(PQgetvalue(res, j, 13));
-            cell->has_pair = !PQgetisnull(res, j, 14);
-            cell->pair_n = atoll(PQgetvalue(res, j, 14));
-            cell->pair_k = (uint32_t)strtoull(PQgetvalue(res, j, 15), NULL, 10);
-            cell->prev_n = atoll(PQgetvalue(res, j, 16));
-            cell->prev_k = (uint32_t)strtoull(PQgetvalue(res, j, 17), NULL, 10);
-        }
-    }
-    *count = ri;
-    return regions;
+    if (kind != READ_COMPLETENESS && !release_read_accept(r, &c->q, &c->release))
+        return NULL;
+    return c;
 }
 
 static struct sdc_params sdc_of(const struct request *r)
@@ -160,6 +118,7 @@ static void compare_finish(struct request *r)
     json_object_set_new(result, "regionSet", json_string(c->q.region_set));
     json_object_set_new(result, "period", json_string(c->q.first_period));
     json_object_set_new(result, "protected", json_boolean(any_protected(c->rows)));
+    json_object_set_new(result, "release", release_read_answer_release(c->rows));
     if (c->q.csv) {
         char *text = aggregate_compare_csv(result, c->q.excel);
         json_decref(result);
@@ -167,6 +126,24 @@ static void compare_finish(struct request *r)
         return;
     }
     reply_json(r, 200, result);
+}
+
+/* The funnel rows of one answered statement: a release lookup's stored rows, or the live
+ * aggregate rendered now with the protection parameters in force. NULL when out of memory. */
+static json_t *funnel_rows_of(struct request *r, const PGresult *res, const char *dimension)
+{
+    struct read_call *c = r->handler_state;
+    const struct catalog *cat = request_api(r)->catalog;
+    if (c->release.choice != RELEASE_LIVE)
+        return release_read_rows(res, &r->principal, cat);
+    size_t n = 0;
+    struct agg_region *regions = agg_regions_read(res, 0, PQntuples(res), 0, &r->principal, &n);
+    if (!regions)
+        return NULL;
+    struct sdc_params sdc = sdc_of(r);
+    json_t *rows = aggregate_funnel_rows(regions, n, cat, dimension, &sdc);
+    agg_regions_free(regions, n);
+    return rows;
 }
 
 /* Renders one statement's rows as funnel rows; NULL (with c->failure set) when it failed. */
@@ -181,15 +158,9 @@ static json_t *rows_of(struct request *r, enum db_status status, const PGresult 
         c->failure = status;
         return NULL;
     }
-    size_t n = 0;
-    struct agg_region *regions = regions_from(res, access_sees_raw(&r->principal), &n);
-    if (!regions) {
+    json_t *rows = funnel_rows_of(r, res, dimension);
+    if (!rows)
         c->failure = DB_OVERLOADED;
-        return NULL;
-    }
-    struct sdc_params sdc = sdc_of(r);
-    json_t *rows = aggregate_funnel_rows(regions, n, request_api(r)->catalog, dimension, &sdc);
-    agg_regions_free(regions, n);
     return rows;
 }
 
@@ -217,29 +188,24 @@ static void aggregate_done(void *arg, enum db_status status, const PGresult *res
         reply_db_failure(r, status, res);
         return;
     }
-    size_t n = 0;
-    struct agg_region *regions = regions_from(res, access_sees_raw(&r->principal), &n);
-    if (!regions) {
+    json_t *rows = funnel_rows_of(r, res, c->dimension[0] ? c->dimension : NULL);
+    if (!rows) {
         reply_unavailable(r, "Out of memory.");
         return;
     }
-    if (n == 0) {
-        agg_regions_free(regions, n);
+    if (json_array_size(rows) == 0) {
+        json_decref(rows);
         reply_no_regions(r, c->q.region_set);
         return;
     }
-    struct sdc_params sdc = sdc_of(r);
-    json_t *rows = aggregate_funnel_rows(regions, n, request_api(r)->catalog,
-                                         c->dimension[0] ? c->dimension : NULL, &sdc);
-    agg_regions_free(regions, n);
     if (c->q.csv) {
         char *text = aggregate_funnels_csv(rows, c->dimension, c->q.excel);
         json_decref(rows);
         reply_csv(r, text, "funnels");
         return;
     }
-    json_t *body =
-        json_pack("{s:s, s:b}", "regionSet", c->q.region_set, "protected", any_protected(rows));
+    json_t *body = json_pack("{s:s, s:b, s:o}", "regionSet", c->q.region_set, "protected",
+                             any_protected(rows), "release", release_read_answer_release(rows));
     if (c->dimension[0])
         json_object_set_new(body, "breakdown", json_string(c->dimension));
     json_object_set_new(body, "rows", rows);
@@ -250,22 +216,13 @@ static void aggregate_done(void *arg, enum db_status status, const PGresult *res
 static int send_aggregate(struct request *r, const char *set, const char *regions, db_done_fn done)
 {
     struct read_call *c = r->handler_state;
-    const char *params[6] = {
-        set,     c->q.periods,
-        regions, c->dimension[0] && done == aggregate_done ? c->dimension : "total",
-        NULL,    c->q.current_boundaries ? "true" : "false"};
-    char *raw_codes = NULL;
-    const char *own = access_raw_codes(&r->principal);
-    if (own) {
-        size_t len = strlen(own) + 3;
-        raw_codes = malloc(len);
-        if (raw_codes)
-            snprintf(raw_codes, len, "{%s}", own);
-        params[4] = raw_codes;
-    }
-    int rc = db_pool_query(aggregate_pool(r), aggregate_sql, 6, params, done, r);
-    free(raw_codes);
-    return rc;
+    const char *dimension = c->dimension[0] && done == aggregate_done ? c->dimension : NULL;
+    if (c->release.choice != RELEASE_LIVE)
+        return release_read_send(r, &c->release, &c->q, set, regions, dimension ? dimension : "",
+                                 done);
+    const char *params[5] = {set, c->q.periods, regions, dimension ? dimension : "total",
+                             c->q.current_boundaries ? "true" : "false"};
+    return db_pool_query(aggregate_pool(r), aggregate_sql, 5, params, done, r);
 }
 
 static void funnels_with_catalog(struct request *r)
@@ -320,16 +277,17 @@ static void funnels_with_catalog(struct request *r)
 
 void handle_funnels(struct request *r)
 {
-    static const char *const known[] = {"period",    "from",       "to",     "regionSet", "region",
-                                        "breakdown", "boundaries", "format", "delimiter", NULL};
+    static const char *const known[] = {"period",    "from",      "to",         "regionSet",
+                                        "region",    "breakdown", "boundaries", "format",
+                                        "delimiter", "release",   NULL};
     if (!request_cached_reply(r) && begin(r, READ_FUNNELS, known))
         catalog_then(r, funnels_with_catalog);
 }
 
 void handle_comparisons(struct request *r)
 {
-    static const char *const known[] = {"period",     "regionSet", "region",    "stage", "metric",
-                                        "boundaries", "format",    "delimiter", NULL};
+    static const char *const known[] = {"period",     "regionSet", "region",    "stage",   "metric",
+                                        "boundaries", "format",    "delimiter", "release", NULL};
     if (!request_cached_reply(r) && begin(r, READ_COMPARISONS, known))
         catalog_then(r, funnels_with_catalog);
 }

@@ -22,10 +22,18 @@ static const struct sql_outcome outcomes[] = {
      "The import is invalid; nothing was imported. Every violation is listed in errors."},
     {"import-forbidden", 403, "forbidden",
      "This token may not write some of these figures; nothing was imported."},
+    /* the revision cap (sql/010): put_submission_once, import_funnels */
+    {"revision-cap", 429, "too-many-revisions",
+     "This funnel or network had max-revisions-per-day revisions in the last 24 hours; write it "
+     "again tomorrow, or ask the rapporteur to correct it."},
+    {"import-revision-cap", 429, "too-many-revisions",
+     "Some of these funnels had max-revisions-per-day revisions in the last 24 hours; nothing was "
+     "imported. They are listed in errors."},
+    /* every keyed write: import_funnels, put_submission_once, delete_submission_once */
     {"idempotency-running", 409, "idempotency-conflict",
-     "An import with this Idempotency-Key is still running."},
+     "A request with this Idempotency-Key is still running; ask again when it has been answered."},
     {"idempotency-other-body", 409, "idempotency-conflict",
-     "This Idempotency-Key was used with another body."},
+     "This Idempotency-Key was used with another request (method, path or body)."},
 };
 
 const struct sql_outcome *sql_outcome(const char *word)

@@ -14,6 +14,9 @@
 
 enum { MAX_PERIODS = 200, MAX_REGIONS = 400 };
 
+/* The route table declares every endpoint's parameters and request.c refuses undeclared ones
+ * before any handler runs; this second look at the handler's own list stays until the read
+ * handlers stop passing one. */
 static void check_known_params(struct request *r, const char *const *known, struct violations *v)
 {
     for (struct evkeyval *kv = r->query ? r->query->tqh_first : NULL; kv; kv = kv->next.tqe_next) {
@@ -58,17 +61,29 @@ static int append_array_item(char **arr, const char *item)
     return 0;
 }
 
-/* Every region=... (repeated or comma-separated). */
+/* Every region=... (repeated or comma-separated); an empty item ("VR01,,VR17", a trailing comma)
+ * is refused like an empty region= (route_check_query), not skipped: it would widen nothing, but a
+ * client that sends one has lost a code on the way. */
 static void parse_regions(struct request *r, struct read_query *q, struct violations *v)
 {
     int count = 0;
     for (struct evkeyval *kv = r->query ? r->query->tqh_first : NULL; kv; kv = kv->next.tqe_next) {
         if (strcmp(kv->key, "region") != 0)
             continue;
-        char *copy = strdup(kv->value), *save = NULL;
-        for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t;
-             t = strtok_r(NULL, ",", &save)) {
-            if (!key_shape_ok(t, 32)) {
+        char *copy = strdup(kv->value);
+        if (!copy) {
+            violations_add(v, IN_QUERY, "region", "invalid", "Out of memory.");
+            return;
+        }
+        for (char *t = copy, *next; t; t = next) {
+            char *comma = strchr(t, ',');
+            next = comma ? comma + 1 : NULL;
+            if (comma)
+                *comma = '\0';
+            if (*t == '\0') {
+                violations_add(v, IN_QUERY, "region", "empty", "An empty region code in '%.40s'.",
+                               kv->value);
+            } else if (!key_shape_ok(t, 32)) {
                 violations_add(v, IN_QUERY, "region", "invalid", "'%.40s' is not a region code.",
                                t);
             } else if (++count > MAX_REGIONS || append_array_item(&q->regions, t) < 0) {

@@ -27,7 +27,10 @@ struct read_query {
 };
 
 /* Fills q from the request's query; adds a violation for every problem, including parameters not
- * in `known` (NULL-terminated): a misspelt filter must not silently widen an answer. */
+ * in `known` (NULL-terminated): a misspelt filter must not silently widen an answer. The route
+ * table (api/routes.c) is where each endpoint's parameters are declared, and request.c refuses
+ * undeclared, repeated and empty ones before any handler runs; `known` is a second look that goes
+ * once the handlers stop passing one. An empty item in a region list is refused here. */
 void read_query_parse(struct request *r, unsigned flags, const char *const *known,
                       struct read_query *q, struct violations *v);
 void read_query_clear(struct read_query *q);

@@ -2,6 +2,7 @@
 #include "api/api_worker.h"
 #include "api/request.h"
 
+#include <assert.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -44,6 +45,12 @@ static enum http_method method_of(enum evhttp_cmd_type t, const char **text)
     case EVHTTP_REQ_OPTIONS:
         *text = "OPTIONS";
         return METHOD_OPTIONS;
+    case EVHTTP_REQ_CONNECT:
+        *text = "CONNECT";
+        return METHOD_OTHER;
+    case EVHTTP_REQ_TRACE:
+        *text = "TRACE";
+        return METHOD_OTHER;
     default:
         *text = "OTHER";
         return METHOD_OTHER;
@@ -216,6 +223,13 @@ static void send_and_free(struct request *r, int status, const char *content_typ
         response_cache_put(request_api(r)->cache, r->cache_key, content_type ? content_type : "",
                            evhttp_find_header(h, "Content-Disposition"),
                            (const char *)evbuffer_pullup(body, -1), r->bytes_out);
+    /* evhttp frames no reply to CONNECT (a 2xx one would start a tunnel), but a refusal is an
+     * ordinary answer with a body (RFC 9110 §9.3.6). */
+    if (evhttp_request_get_command(r->ev) == EVHTTP_REQ_CONNECT) {
+        char length[24];
+        snprintf(length, sizeof length, "%zu", r->bytes_out);
+        evhttp_add_header(h, "Content-Length", length);
+    }
     struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
     evhttp_send_reply(r->ev, status, problem_title(status), body);
     conn_guard_flush(evcon);
@@ -298,31 +312,29 @@ void reply_unavailable(struct request *r, const char *detail)
     reply_problem(r, 503, "unavailable", detail, NULL);
 }
 
-static void refuse_from_guard(struct request *r, int status)
+/* The problem type of each refusal the connection guard makes (daemon/http_guard.h). */
+static const char *const guard_problem_types[GUARD_VERDICTS] = {
+    [GUARD_HEAD_TOO_LARGE] = "header-too-large",
+    [GUARD_BODY_TOO_LARGE] = "body-too-large",
+    [GUARD_BAD_FRAMING] = "bad-framing",
+    [GUARD_BAD_REQUEST_LINE] = "bad-request-line",
+    [GUARD_BAD_FIELD] = "bad-header",
+    [GUARD_BAD_HOST] = "bad-host",
+    [GUARD_DUPLICATE_FIELD] = "duplicate-header",
+    [GUARD_EXPECTATION_FAILED] = "expectation-failed",
+    [GUARD_VERSION_NOT_SUPPORTED] = "http-version-not-supported",
+    [GUARD_OVER_CAPACITY] = "too-many-connections",
+};
+
+static void refuse_from_guard(struct request *r, enum http_guard_verdict verdict,
+                              const char *detail)
 {
+    assert(verdict > GUARD_OK && verdict < GUARD_VERDICTS);
     /* Whatever followed on this connection has been dropped: it must close after the answer. */
     request_add_header(r, "Connection", "close");
-    switch (status) {
-    case 431:
-        reply_problem(r, 431, "header-too-large",
-                      "The request line and headers together exceed the limit (max-header).", NULL);
-        return;
-    case 413:
-        reply_problem(r, 413, "body-too-large",
-                      "The request body exceeds the limit for this resource (max-body, or "
-                      "max-import-body for /v1/imports).",
-                      NULL);
-        return;
-    case 503:
+    if (verdict == GUARD_OVER_CAPACITY)
         request_add_header(r, "Retry-After", "1");
-        reply_problem(r, 503, "too-many-connections",
-                      "The server has too many open connections; try again shortly.", NULL);
-        return;
-    default:
-        reply_problem(r, 400, "bad-framing",
-                      "The request's Content-Length or Transfer-Encoding is malformed.", NULL);
-        return;
-    }
+    reply_problem(r, http_guard_status(verdict), guard_problem_types[verdict], detail, NULL);
 }
 
 bool request_rate_ok(struct request *r, const char *key, double rate, double burst)
@@ -344,9 +356,57 @@ bool request_rate_ok(struct request *r, const char *key, double rate, double bur
     return false;
 }
 
+/* The one place the query is checked against what the route declares (api/routes.c), for every
+ * route alike, once the caller is known (401 comes before 400) and before the handler runs. */
 static void run_handler(struct request *r)
 {
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->ev);
+    struct violations v;
+    violations_init(&v);
+    route_check_query(r->match.route, uri ? evhttp_uri_get_query(uri) : NULL, &v);
+    if (violations_count(&v)) {
+        reply_problem(r, 400, "invalid-input", "The query is invalid; see errors.", &v);
+        violations_clear(&v);
+        return;
+    }
+    violations_clear(&v);
     r->match.route->handler(r);
+}
+
+static void reply_method_not_allowed(struct request *r)
+{
+    char detail[160];
+    snprintf(detail, sizeof detail, "%s is not supported here; allowed: %s.",
+             r->method == METHOD_OTHER && strcmp(r->method_text, "OTHER") == 0 ? "This method"
+                                                                               : r->method_text,
+             r->match.allow);
+    request_add_header(r, "Allow", r->match.allow);
+    reply_problem(r, 405, "method-not-allowed", detail, NULL);
+}
+
+/* No route takes CONNECT: 405 with what the path allows. evhttp reads a CONNECT target as an
+ * authority (host:port) and gives it an empty path, so a path-shaped target is read again as a
+ * URI; an authority (a proxy request) names no resource here, and gets an empty Allow. */
+static void connect_refused(struct request *r)
+{
+    struct evhttp_uri *uri =
+        evhttp_uri_parse_with_flags(evhttp_request_get_uri(r->ev), EVHTTP_URI_NONCONFORMANT);
+    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    if (path && path[0] == '/') {
+        r->path = strdup(path);
+        router_match(api_routes, api_route_count, r->method, r->path, &r->match);
+    }
+    if (uri)
+        evhttp_uri_free(uri);
+    if (r->path && r->match.outcome == ROUTE_METHOD_NOT_ALLOWED) {
+        reply_method_not_allowed(r);
+    } else if (r->path) {
+        reply_problem(r, 404, "not-found", "There is no resource at this path.", NULL);
+    } else {
+        request_add_header(r, "Allow", "");
+        reply_problem(r, 405, "method-not-allowed",
+                      "CONNECT is not supported: this server is not a proxy.", NULL);
+    }
 }
 
 void request_dispatch(struct evhttp_request *ev, void *arg)
@@ -366,9 +426,11 @@ void request_dispatch(struct evhttp_request *ev, void *arg)
     w->requests++;
     r->method = method_of(evhttp_request_get_command(ev), &r->method_text);
     set_request_id(r);
-    int verdict = conn_guard_take_verdict(ev, r->client_address, sizeof r->client_address);
-    if (verdict) {
-        refuse_from_guard(r, verdict);
+    char detail[HTTP_GUARD_DETAIL_MAX];
+    enum http_guard_verdict verdict =
+        conn_guard_take_verdict(ev, r->client_address, sizeof r->client_address, detail);
+    if (verdict != GUARD_OK) {
+        refuse_from_guard(r, verdict, detail);
         return;
     }
     const struct app_settings *settings = &w->settings;
@@ -377,6 +439,10 @@ void request_dispatch(struct evhttp_request *ev, void *arg)
     if (!request_rate_ok(r, key, settings->address_rate_limit, settings->address_burst))
         return;
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ev);
+    if (evhttp_request_get_command(ev) == EVHTTP_REQ_CONNECT) {
+        connect_refused(r);
+        return;
+    }
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
     if (!path || !(r->path = strdup(path))) {
         reply_problem(r, 400, "bad-request", "The request target is not a valid URI.", NULL);
@@ -398,14 +464,9 @@ void request_dispatch(struct evhttp_request *ev, void *arg)
     switch (r->match.outcome) {
     case ROUTE_FOUND:
         break;
-    case ROUTE_METHOD_NOT_ALLOWED: {
-        char detail[160];
-        snprintf(detail, sizeof detail, "%s is not supported here; allowed: %s.",
-                 r->method == METHOD_OTHER ? "This method" : r->method_text, r->match.allow);
-        request_add_header(r, "Allow", r->match.allow);
-        reply_problem(r, 405, "method-not-allowed", detail, NULL);
+    case ROUTE_METHOD_NOT_ALLOWED:
+        reply_method_not_allowed(r);
         return;
-    }
     default:
         reply_problem(r, 404, "not-found", "There is no resource at this path.", NULL);
         return;

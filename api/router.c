@@ -1,4 +1,5 @@
-/* Matches request paths against the route table; computes 404 versus 405 and the Allow header. */
+/* Matches request paths against the route table; computes 404 versus 405 and the Allow header;
+ * checks query strings against the parameters routes declare. */
 #include "api/router.h"
 
 #include <stdio.h>
@@ -106,6 +107,87 @@ void router_match(const struct route *table, size_t n, enum http_method method, 
         if (w < 0 || (size_t)w >= sizeof out->allow - used)
             break;
         used += (size_t)w;
+    }
+}
+
+static int hexdigit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* True when value[0..n) holds %00-%1F or %7F, which evhttp would decode into a control character
+ * (a NUL cuts the value short, so "true%00junk" would read as "true"). */
+static bool encodes_control(const char *value, size_t n)
+{
+    for (size_t i = 0; i + 2 < n; i++) {
+        if (value[i] != '%')
+            continue;
+        int hi = hexdigit(value[i + 1]), lo = hexdigit(value[i + 2]);
+        if (hi >= 0 && lo >= 0 && (hi * 16 + lo < 0x20 || hi * 16 + lo == 0x7f))
+            return true;
+    }
+    return false;
+}
+
+/* True when a pair with key[0..klen) comes before `at` in the query. */
+static bool given_before(const char *query, const char *at, const char *key, size_t klen)
+{
+    for (const char *p = query; p < at;) {
+        const char *amp = strchr(p, '&');
+        size_t n = amp ? (size_t)(amp - p) : strlen(p);
+        const char *eq = memchr(p, '=', n);
+        size_t plen = eq ? (size_t)(eq - p) : n;
+        if (plen == klen && memcmp(p, key, klen) == 0)
+            return true;
+        if (!amp)
+            break;
+        p = amp + 1;
+    }
+    return false;
+}
+
+void route_check_query(const struct route *route, const char *query, struct violations *v)
+{
+    size_t faults = 0;
+    for (const char *p = query; p && *p && faults < ROUTER_MAX_QUERY_FAULTS;) {
+        const char *amp = strchr(p, '&');
+        size_t n = amp ? (size_t)(amp - p) : strlen(p);
+        const char *eq = memchr(p, '=', n);
+        size_t klen = eq ? (size_t)(eq - p) : n;
+        const char *value = eq ? eq + 1 : p + n;
+        size_t vlen = (size_t)(p + n - value);
+        const struct query_param *decl = NULL;
+        for (const struct query_param *q = route->params; q && q->name && !decl; q++)
+            if (strlen(q->name) == klen && memcmp(q->name, p, klen) == 0)
+                decl = q;
+        faults++;
+        if (!decl) {
+            char key[61];
+            size_t k = klen < sizeof key - 1 ? klen : sizeof key - 1;
+            for (size_t i = 0; i < k; i++)
+                key[i] = p[i] > 0x20 && p[i] < 0x7f ? p[i] : '?';
+            key[k] = '\0';
+            violations_add(v, IN_QUERY, key, "unknown-parameter",
+                           "This endpoint has no query parameter '%s'.", key);
+        } else if (!decl->repeatable && given_before(query, p, p, klen)) {
+            violations_add(v, IN_QUERY, decl->name, "duplicate-parameter",
+                           "'%s' is given more than once; give it once.", decl->name);
+        } else if (vlen == 0) {
+            violations_add(v, IN_QUERY, decl->name, "empty", "'%s' is given without a value.",
+                           decl->name);
+        } else if (encodes_control(value, vlen)) {
+            violations_add(v, IN_QUERY, decl->name, "invalid",
+                           "'%s' holds a percent-encoded control character.", decl->name);
+        } else {
+            faults--;
+        }
+        p = amp ? amp + 1 : p + n;
     }
 }
 

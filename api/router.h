@@ -1,9 +1,12 @@
-/* Routing: matching a method and path against a table of routes with `{name}` segments, and telling
- * 404 (no such path) from 405 (path exists, method does not, with the `Allow` list). Pure. */
+/* Routing: matching a method and path against a table of routes with `{name}` segments, telling
+ * 404 (no such path) from 405 (path exists, method does not, with the `Allow` list), and checking a
+ * query string against the parameters the matched route declares. Pure. */
 #ifndef TRECHTER_ROUTER_H
 #define TRECHTER_ROUTER_H
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "core/problem.h"
 
 enum http_method {
     METHOD_GET = 1 << 0,
@@ -29,12 +32,19 @@ enum route_flags {
     ROUTE_WRITES_IMPORT = 1 << 6,  /* a 200/201 answer committed an import (unless dryRun) */
 };
 
+/* A query parameter a route accepts (api/openapi.json documents the same ones). */
+struct query_param {
+    const char *name; /* as written in the query, case-sensitive; NULL ends a list */
+    bool repeatable;  /* a list that may be given more than once (region=VR01&region=VR17) */
+};
+
 struct route {
     enum http_method method; /* one method; GET routes answer HEAD too */
     const char *pattern;     /* "/v1/municipalities/{code}"; no trailing slash */
     route_handler handler;
-    unsigned flags;   /* enum route_flags */
-    const char *name; /* stable label for logs and metrics, e.g. "municipality.get" */
+    unsigned flags;                   /* enum route_flags */
+    const char *name;                 /* stable label for logs and metrics, "municipality.get" */
+    const struct query_param *params; /* the query parameters it accepts; NULL for none */
 };
 
 #define ROUTER_MAX_PARAMS 4
@@ -59,6 +69,15 @@ struct route_match {
  */
 void router_match(const struct route *table, size_t n, enum http_method method, const char *path,
                   struct route_match *out);
+
+/* Checks a raw query string (what follows '?' in the request target, not decoded; NULL or "" for
+ * none) against the parameters `route` declares, the same way for every route: each parameter must
+ * be declared, given once unless it is repeatable, with a value that is not empty and holds no
+ * percent-encoded control character (%00-%1F, %7F). Adds one violation (in: query) per fault, at
+ * most ROUTER_MAX_QUERY_FAULTS; the codes are unknown-parameter, duplicate-parameter, empty and
+ * invalid. Keys are compared as written: evhttp does not decode them either. */
+#define ROUTER_MAX_QUERY_FAULTS 20
+void route_check_query(const struct route *route, const char *query, struct violations *v);
 
 /* The value of parameter `name`, or NULL. */
 const char *route_param(const struct route_match *m, const char *name);

@@ -14,6 +14,7 @@
 #include "api/catalog_load.h"
 #include "api/db_reply.h"
 #include "api/handlers.h"
+#include "api/idempotency.h"
 #include "api/outcome.h"
 #include "api/api_worker.h"
 #include "api/request.h"
@@ -21,20 +22,22 @@
 #include "daemon/db_pool.h"
 #include "daemon/server.h"
 
-/* Serialization failures and unique-key races are retried this many times: the write function is
- * one transaction, so a failed attempt left nothing behind. */
-
+/* The writes: one function call each, so one transaction, which also keeps the answer for an
+ * Idempotency-Key ($1, with the body's digest $2; sql/009). */
 static const char put_sql[] =
-    "SELECT put_submission($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8::int, $9::boolean,"
-    " $10::bigint, $11, $12, $13, $14::int, $15::int)";
+    "SELECT put_submission_once($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10::int,"
+    " $11::boolean, $12::bigint, $13, $14, $15, $16::int, $17::int, $18::int)";
 static const char delete_sql[] =
-    "SELECT delete_submission($1, $2, $3, $4::int, $5::bigint, $6, $7, $8)";
+    "SELECT delete_submission_once($1, $2, $3, $4, $5, $6::int, $7::bigint, $8, $9, $10)";
 static const char get_sql[] = "SELECT get_submission($1, $2, $3, $4::int)";
 static const char revisions_sql[] = "SELECT list_revisions($1, $2, $3)";
 static const char exists_sql[] = "SELECT 1 FROM municipalities WHERE code = $1";
 
+enum submission_op { OP_PUT, OP_GET, OP_REVISIONS, OP_DELETE };
+
 struct submission_call {
     const struct submission_kind *kind; /* static */
+    enum submission_op op;
     char code[8];
     struct period period;
     char period_text[8];
@@ -43,8 +46,8 @@ struct submission_call {
     bool has_if_match;
     int if_match; /* -1 for "*" */
     int attempts;
-    int revision_wanted; /* GET ?revision=N, 0 for the current one */
-    enum { OP_PUT, OP_GET, OP_REVISIONS, OP_DELETE } op;
+    int revision_wanted;     /* GET ?revision=N, 0 for the current one */
+    struct idempotency idem; /* PUT and DELETE: Idempotency-Key ("" when none), body digest */
     struct prepared_submission prepared; /* owned strings */
 };
 
@@ -91,10 +94,12 @@ static void set_etag(struct request *r, long long revision)
     request_add_header(r, "ETag", etag);
 }
 
-/* Checks the path (code and period) and the query of every operation; answers 400 itself. */
+/* Checks the path (code and period), the query and the headers of every operation; answers 400
+ * itself. */
 static struct submission_call *begin(struct request *r, const struct submission_kind *kind,
-                                     bool for_write)
+                                     enum submission_op op)
 {
+    bool for_write = op == OP_PUT;
     struct violations v;
     violations_init(&v);
     const char *code = request_param(r, "code");
@@ -128,6 +133,9 @@ static struct submission_call *begin(struct request *r, const struct submission_
         return NULL;
     }
     c->kind = kind;
+    c->op = op;
+    if (op == OP_PUT || op == OP_DELETE)
+        idempotency_read(r, &c->idem, &v);
     const char *dry = request_query(r, "dryRun");
     if (dry && strcmp(dry, "true") == 0)
         c->dry_run = true;
@@ -198,7 +206,12 @@ static void put_send(struct request *r)
     char if_match[16];
     snprintf(if_match, sizeof if_match, "%d", c->if_match);
     struct writer_params writer;
-    const char *params[9 + WRITER_PARAMS] = {
+    char cap[16];
+    snprintf(cap, sizeof cap, "%d",
+             access_revision_cap(&r->principal, r->worker->settings.max_revisions_per_day));
+    const char *params[11 + WRITER_PARAMS + 1] = {
+        idempotency_key_param(&c->idem),
+        c->idem.body_sha256,
         c->kind->name,
         c->code,
         c->period_text,
@@ -209,7 +222,8 @@ static void put_send(struct request *r)
         c->has_if_match ? if_match : NULL,
         c->dry_run ? "true" : "false",
     };
-    writer_params_put(r, &writer, params + 9);
+    writer_params_put(r, &writer, params + 11);
+    params[11 + WRITER_PARAMS] = cap;
     c->attempts++;
     if (db_pool_query(r->worker->db, put_sql, (int)(sizeof params / sizeof params[0]), params,
                       put_done, r) < 0)
@@ -231,6 +245,8 @@ static void put_done(void *arg, enum db_status status, const PGresult *res)
     json_t *result = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
     const char *st = json_string_value(json_object_get(result, "status"));
     json_t *revision = json_object_get(result, "revision");
+    /* The answer kept for this Idempotency-Key, given again: nothing was written now. */
+    bool replayed = json_is_true(json_object_get(result, "replayed"));
     const struct sql_outcome *o = sql_outcome(st);
     if (!o || o->status == 204) {
         json_decref(result);
@@ -248,13 +264,20 @@ static void put_done(void *arg, enum db_status status, const PGresult *res)
         if (json_is_integer(revision))
             set_etag(r, json_integer_value(revision));
         reply_problem(r, o->status, o->problem, detail, NULL);
+    } else if (o->status == 409) {
+        idempotency_reply_conflict(r, o);
     } else if (o->problem) {
+        if (o->status == 429)
+            request_add_header(r, "Retry-After", "3600");
         reply_problem(r, o->status, o->problem, o->detail, NULL);
     } else {
         json_t *doc = json_incref(json_object_get(result, "document"));
         bool created = o->status == 201;
         bool unchanged = strcmp(o->word, "unchanged") == 0;
-        if (!c->dry_run && !unchanged)
+        bool dry_run = c->dry_run && !replayed; /* a replay repeats a real write's answer */
+        if (replayed)
+            idempotency_mark_replayed(r);
+        else if (!dry_run && !unchanged)
             server_note_local_write(r->worker);
         if (c->kind->decorate && c->kind->decorate(doc, c->period) < 0) {
             json_decref(doc);
@@ -264,10 +287,10 @@ static void put_done(void *arg, enum db_status status, const PGresult *res)
         }
         if (unchanged)
             json_object_set_new(doc, "unchanged", json_true());
-        if (c->dry_run)
+        if (dry_run)
             json_object_set_new(doc, "dryRun", json_true());
         set_etag(r, json_integer_value(revision));
-        if (created && !c->dry_run) {
+        if (created && !dry_run) {
             char location[96];
             snprintf(location, sizeof location, "/v1/municipalities/%s/%ss/%s", c->code,
                      c->kind->name, c->period_text);
@@ -294,6 +317,7 @@ static void put_with_catalog(struct request *r)
         return;
     }
     violations_clear(&v);
+    idempotency_hash_body(&c->idem, body, len);
     put_send(r);
 }
 
@@ -314,10 +338,9 @@ static bool json_content_type(const char *ct)
 
 void submission_put(struct request *r, const struct submission_kind *kind)
 {
-    struct submission_call *c = begin(r, kind, true);
+    struct submission_call *c = begin(r, kind, OP_PUT);
     if (!c)
         return;
-    c->op = OP_PUT;
     if (!access_may_write(&r->principal, c->code)) {
         refuse(r, c->code);
         return;
@@ -364,12 +387,11 @@ static void read_done(void *arg, enum db_status status, const PGresult *res)
     reply_json_text(r, 200, text, (size_t)PQgetlength(res, 0, 0));
 }
 
-static void read_op(struct request *r, const struct submission_kind *kind, int op)
+static void read_op(struct request *r, const struct submission_kind *kind, enum submission_op op)
 {
-    struct submission_call *c = begin(r, kind, false);
+    struct submission_call *c = begin(r, kind, op);
     if (!c)
         return;
-    c->op = op;
     if (!access_may_read(&r->principal, c->code)) {
         refuse(r, c->code);
         return;
@@ -409,11 +431,19 @@ static void delete_done(void *arg, enum db_status status, const PGresult *res)
     json_t *result = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
     const char *st = json_string_value(json_object_get(result, "status"));
     long long revision = json_integer_value(json_object_get(result, "revision"));
+    bool replayed = json_is_true(json_object_get(result, "replayed"));
     const struct sql_outcome *o = sql_outcome(st);
     json_decref(result);
     if (o && o->status == 204) {
-        server_note_local_write(r->worker);
+        if (replayed)
+            idempotency_mark_replayed(r);
+        else
+            server_note_local_write(r->worker);
         reply_empty(r, 204);
+        return;
+    }
+    if (o && o->status == 409) {
+        idempotency_reply_conflict(r, o);
         return;
     }
     if (o && o->status == 412)
@@ -427,23 +457,33 @@ void submission_delete(struct request *r, const struct submission_kind *kind)
 {
     struct submission_call *c = r->handler_state;
     if (!c) {
-        c = begin(r, kind, false);
+        c = begin(r, kind, OP_DELETE);
         if (!c)
             return;
-        c->op = OP_DELETE;
         if (!access_may_delete(&r->principal, c->code)) {
             reply_problem(r, 403, "forbidden", "Only the rapporteur may delete submissions.", NULL);
             return;
         }
+        /* A DELETE has no document, but a key stands for the request as sent, body included. */
+        struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
+        size_t len = evbuffer_get_length(in);
+        idempotency_hash_body(&c->idem,
+                              len ? (const char *)evbuffer_pullup(in, (ev_ssize_t)len) : "", len);
     }
     char if_match[16], principal[24];
     snprintf(if_match, sizeof if_match, "%d", c->if_match);
     snprintf(principal, sizeof principal, "%lld", r->principal.id);
-    const char *params[8] = {kind->name,     c->code,
-                             c->period_text, c->has_if_match ? if_match : NULL,
-                             principal,      r->principal.label,
-                             r->request_id,  r->client_address};
+    const char *params[10] = {idempotency_key_param(&c->idem),
+                              c->idem.body_sha256,
+                              kind->name,
+                              c->code,
+                              c->period_text,
+                              c->has_if_match ? if_match : NULL,
+                              principal,
+                              r->principal.label,
+                              r->request_id,
+                              r->client_address};
     c->attempts++;
-    if (db_pool_query(r->worker->db, delete_sql, 8, params, delete_done, r) < 0)
+    if (db_pool_query(r->worker->db, delete_sql, 10, params, delete_done, r) < 0)
         reply_unavailable(r, "The server is shutting down.");
 }

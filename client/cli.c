@@ -31,6 +31,7 @@ enum long_only {
     OPT_METRIC,
     OPT_BREAKDOWN,
     OPT_BOUNDARIES,
+    OPT_RELEASE,
     OPT_TYPE,
     OPT_IDEMPOTENCY_KEY,
     OPT_RETRIES,
@@ -66,6 +67,7 @@ static const struct option long_options[] = {
     {"metric", required_argument, NULL, OPT_METRIC},
     {"breakdown", required_argument, NULL, OPT_BREAKDOWN},
     {"boundaries", required_argument, NULL, OPT_BOUNDARIES},
+    {"release", required_argument, NULL, OPT_RELEASE},
     {"type", required_argument, NULL, OPT_TYPE},
     {"idempotency-key", required_argument, NULL, OPT_IDEMPOTENCY_KEY},
     {"retries", required_argument, NULL, OPT_RETRIES},
@@ -205,6 +207,9 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
             break;
         case OPT_BOUNDARIES:
             out->boundaries = optarg;
+            break;
+        case OPT_RELEASE:
+            out->release = optarg;
             break;
         case OPT_TYPE:
             if (strcmp(optarg, "csv") != 0 && strcmp(optarg, "json") != 0) {

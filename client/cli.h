@@ -24,6 +24,7 @@ struct cli {
     long if_match; /* -1: not given */
     long revision; /* -1: not given */
     const char *period, *from, *to, *region_set, *stage, *metric, *breakdown, *boundaries;
+    const char *release; /* --release live|latest|ID (funnels, compare) */
     const char *regions[CLI_MAX_REGIONS];
     size_t nregions;
     const char *import_type;     /* --type csv|json, NULL = by name and content */

@@ -148,6 +148,28 @@ static int print_answer(const struct run *r, const struct http_response *rs, ren
     return CLIENT_EXIT_OK;
 }
 
+/* The Idempotency-Key header of one logical write (a push or an import): --idempotency-key, or a
+ * fresh random key. Made once, before the first attempt, so that every retry http_perform makes
+ * carries the same key and the server answers a retry whose first answer was lost with that
+ * answer instead of writing again. Returns 0, or -1 (with a message) when there is no randomness.
+ */
+static int write_key_header(const struct run *r, char *out, size_t cap)
+{
+    char key[37];
+    const char *use = r->cli->idempotency_key;
+    if (use == NULL) {
+        if (idempotency_key_new(key) != 0) {
+            fprintf(stderr, "trechter: cannot make an idempotency key (no randomness)\n");
+            return -1;
+        }
+        use = key;
+    }
+    snprintf(out, cap, "Idempotency-Key: %s", use);
+    if (r->cli->verbose)
+        fprintf(stderr, "trechter: %s\n", out);
+    return 0;
+}
+
 static int perform(struct run *r, const struct http_request *rq, struct http_response *rs)
 {
     int rc = http_perform(&r->settings, &r->http, rq, rs);
@@ -212,11 +234,19 @@ int cmd_push(struct run *r)
     }
     char *path =
         resource_path(c->args[0], c->args[1], c->args[2], c->dry_run ? "?dryRun=true" : "");
+    /* A PUT is a snapshot, but retrying it bare after a lost answer would write it again over
+     * whatever another writer stored in between: the key makes the retry get the first answer. */
+    char key_header[300];
+    if (write_key_header(r, key_header, sizeof key_header) != 0) {
+        free(path);
+        free(body);
+        return CLIENT_EXIT_FAILURE;
+    }
     char if_match[64];
-    const char *headers[2] = {NULL, NULL};
+    const char *headers[3] = {key_header, NULL, NULL};
     if (c->if_match > 0) {
         snprintf(if_match, sizeof if_match, "If-Match: \"%ld\"", c->if_match);
-        headers[0] = if_match;
+        headers[1] = if_match;
     }
     struct http_request rq = {.method = "PUT",
                               .path = path,
@@ -225,7 +255,7 @@ int cmd_push(struct run *r)
                               .body_len = len,
                               .headers = headers,
                               .authenticate = 1,
-                              .retryable = 1}; /* a PUT is a snapshot */
+                              .retryable = 1};
     struct http_response rs;
     int code = path ? perform(r, &rq, &rs) : CLIENT_EXIT_FAILURE;
     if (path && code == CLIENT_EXIT_OK)
@@ -308,22 +338,11 @@ int cmd_import(struct run *r)
     enum import_type type = c->import_type != NULL
                                 ? (strcmp(c->import_type, "json") == 0 ? IMPORT_JSON : IMPORT_CSV)
                                 : import_type_sniff(c->args[0], body, len);
-    /* One key for this import, the same on every retry: the server answers a retry with the
-     * first answer instead of importing twice. */
-    char key[37];
     char key_header[300];
-    if (c->idempotency_key != NULL) {
-        snprintf(key_header, sizeof key_header, "Idempotency-Key: %s", c->idempotency_key);
-    } else {
-        if (idempotency_key_new(key) != 0) {
-            fprintf(stderr, "trechter: cannot make an idempotency key (no randomness)\n");
-            free(body);
-            return CLIENT_EXIT_FAILURE;
-        }
-        snprintf(key_header, sizeof key_header, "Idempotency-Key: %s", key);
+    if (write_key_header(r, key_header, sizeof key_header) != 0) {
+        free(body);
+        return CLIENT_EXIT_FAILURE;
     }
-    if (r->cli->verbose)
-        fprintf(stderr, "trechter: %s\n", key_header);
     const char *headers[] = {key_header, NULL};
     struct http_request rq = {
         .method = "POST",
@@ -386,6 +405,7 @@ static int read_endpoint(struct run *r, const char *path, enum render_kind kind)
     fail |= query_append(&q, "metric", c->metric);
     fail |= query_append(&q, "breakdown", c->breakdown);
     fail |= query_append(&q, "boundaries", c->boundaries);
+    fail |= query_append(&q, "release", c->release);
     if (c->format == FORMAT_CSV) {
         fail |= query_append(&q, "format", "csv");
         fail |= query_append(&q, "delimiter", c->delimiter);

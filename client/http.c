@@ -261,6 +261,8 @@ void http_response_clear(struct http_response *rs)
 static const char *status_reason(long status)
 {
     switch (status) {
+    case 409:
+        return "Conflict";
     case 429:
         return "Too Many Requests";
     case 502:
@@ -382,7 +384,7 @@ int http_perform(const struct settings *s, const struct http_options *o,
         }
 
         int transient = cc != CURLE_OK ? retry_transient_curl((int)cc) && !body.too_big
-                                       : retry_transient_status(rs->status);
+                                       : retry_transient_answer(rs->status, heads.retry_after);
         if (!transient || !rq->retryable || (long)attempt >= o->retries)
             break;
         long ra = retry_after_seconds(heads.retry_after, time(NULL));

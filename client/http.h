@@ -29,7 +29,7 @@ struct http_request {
     size_t body_len;
     const char *const *headers; /* extra "Name: value" lines, NULL-terminated, or NULL */
     int authenticate;           /* send the token */
-    int retryable;              /* safe to repeat (GET, PUT, POST with an Idempotency-Key) */
+    int retryable;              /* safe to repeat: GET, and writes with an Idempotency-Key */
 };
 
 struct http_response {
@@ -50,10 +50,11 @@ int http_global_init(void);
 void http_global_cleanup(void);
 
 /* Sends the request to s->url + rq->path, retrying transient failures (connection errors, 429,
- * 502, 503, 504) when rq->retryable, with exponential backoff, full jitter and Retry-After, at
- * most o->retries times and not past o->retry_max_time_s. Fills rs with the final attempt's
- * answer. Returns 0 when an HTTP answer arrived (any status), -1 when none did (rs->error says
- * why). Notices about retries go to stderr unless o->quiet. */
+ * 502, 503, 504, and a 409 with Retry-After: retry_transient_answer) when rq->retryable, with
+ * exponential backoff, full jitter and Retry-After, at most o->retries times and not past
+ * o->retry_max_time_s. Fills rs with the final attempt's answer. Returns 0 when an HTTP answer
+ * arrived (any status), -1 when none did (rs->error says why). Notices about retries go to stderr
+ * unless o->quiet. */
 int http_perform(const struct settings *s, const struct http_options *o,
                  const struct http_request *rq, struct http_response *rs);
 

@@ -71,11 +71,14 @@ struct command {
 static const struct command commands[] = {
     {"push", cmd_push,
      "usage: trechter push funnel|network CODE PERIOD [FILE|-] [--dry-run] [--if-match N]\n"
+     "                     [--idempotency-key KEY]\n"
      "\n"
      "Submits the whole funnel (or network) of municipality CODE for quarter PERIOD (2026-Q2) as\n"
      "a JSON document read from FILE, or from standard input when FILE is - or left out:\n"
      "  PUT /v1/municipalities/CODE/funnels/PERIOD\n"
-     "A snapshot: what is left out is gone in the new revision. Retried safely on failures.\n"
+     "A snapshot: what is left out is gone in the new revision. Every push carries an\n"
+     "Idempotency-Key (random, or --idempotency-key), the same on each retry, so a retry whose\n"
+     "first answer was lost gets that answer and never writes a second revision.\n"
      "  --dry-run     validate and answer as if written, writing nothing\n"
      "  --if-match N  only if the current revision is N (else 412, exit 2)\n"
      "Warnings (e.g. a stage larger than the one before it) never block the write; they are\n"
@@ -107,15 +110,18 @@ static const struct command commands[] = {
      "not given). --delimiter semicolon writes the Dutch Excel profile (';', BOM, CRLF).\n"},
     {"funnels", cmd_funnels,
      "usage: trechter funnels --period P | --from P --to P [--region-set SET] [--region CODE]...\n"
-     "                        [--breakdown DIM] [--boundaries current] [--format table|json|csv]\n"
-     "                        [--delimiter comma|semicolon]\n"
+     "                        [--breakdown DIM] [--boundaries current] [--release live|latest|ID]\n"
+     "                        [--format table|json|csv] [--delimiter comma|semicolon]\n"
      "\n"
      "Funnel figures per region: counts, per 10,000 children, conversion, coverage\n"
-     "(GET /v1/funnels). Protected figures are marked (PROTECTED column and a banner).\n"},
+     "(GET /v1/funnels). Protected figures are marked (PROTECTED column and a banner).\n"
+     "--release: the newest release of each quarter (latest, the default for everyone but the\n"
+     "rapporteur), one release by its id (2026-Q3-r1), or live figures.\n"},
     {"compare", cmd_compare,
      "usage: trechter compare --period P --region-set SET --stage STAGE [--metric count|per10k|"
      "fromPrevious]\n"
-     "                        [--region CODE]... [--format table|json|csv]\n"
+     "                        [--region CODE]... [--release live|latest|ID] [--format "
+     "table|json|csv]\n"
      "\n"
      "Regions ranked on one metric, with the national value, ratio, z-score and quartile\n"
      "(GET /v1/comparisons).\n"},

@@ -30,6 +30,11 @@ int retry_transient_status(long status)
     return status == 429 || status == 502 || status == 503 || status == 504;
 }
 
+int retry_transient_answer(long status, const char *retry_after)
+{
+    return retry_transient_status(status) || (status == 409 && retry_after != NULL);
+}
+
 long retry_delay_ms(unsigned attempt, long retry_after_s, uint32_t jitter, long base_ms,
                     long cap_ms)
 {

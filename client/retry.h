@@ -19,6 +19,12 @@ int retry_transient_curl(int curl_code);
 /* True for HTTP statuses that say "try again later": 429, 502, 503, 504. */
 int retry_transient_status(long status);
 
+/* True for an answer worth another attempt: a status of retry_transient_status, or a 409 that
+ * carries a Retry-After header (`retry_after`, the header's value or NULL) — the server's word
+ * that the first attempt of this keyed write is still running, so that asking again with the same
+ * Idempotency-Key soon gets its answer. Any other 409 is final. */
+int retry_transient_answer(long status, const char *retry_after);
+
 /* The wait before retry number `attempt` (0 = the first retry), in milliseconds.
  * Full jitter: uniform in [0, min(cap_ms, base_ms * 2^attempt)], using `jitter` (a uniformly
  * random 32-bit value) as the random source; then at least retry_after_s seconds when the server

@@ -53,13 +53,41 @@ bool access_writes_any_code(const struct principal *p);
 bool access_may_import(const struct principal *p);
 
 /* Does `p` see aggregates raw, unperturbed, for every region (design §5)? The rapporteur only.
- * Everyone else gets protected output, except a municipality's own rows (access_raw_codes). */
+ * Everyone else gets protected output, except a municipality's own rows (access_sees_row_raw). */
 bool access_sees_raw(const struct principal *p);
+
+/* Does `p` see raw an aggregate row to which exactly the municipalities `contributors` (codes
+ * joined by ',', as the aggregate statement lists them) contribute figures (design §3.3, §5)? The
+ * rapporteur sees every row raw. A municipality sees a row raw only when it holds every
+ * contributor: under boundaries=current the row of today's municipality also sums its
+ * predecessors, and holding the successor is not holding them. Nobody else sees a row raw, and a
+ * row without contributors (NULL, "", or an empty piece of the list) is never raw but for the
+ * rapporteur: a list that says nothing proves nothing. */
+bool access_sees_row_raw(const struct principal *p, const char *contributors);
 
 /* The municipality codes whose own rows `p` sees raw inside otherwise protected aggregates,
  * joined by ',' (borrowed from `p`): a municipality's codes, possibly "". NULL for every other
  * caller: the rapporteur (who sees all raw, access_sees_raw), analysts and no token. */
 const char *access_raw_codes(const struct principal *p);
+
+/* ---- releases (design §8) ---- */
+
+/* May `p` make a release (POST /v1/releases)? The rapporteur only. */
+bool access_may_release(const struct principal *p);
+
+/* Does a read by `p` that names no release show live figures? Only for the rapporteur, who sees
+ * every figure raw; every other caller reads the newest release of each period by default, so
+ * that no sequence of writes and reads gives it a fresh perturbation to average. */
+bool access_reads_live_by_default(const struct principal *p);
+
+/* May `p` ask for live figures (release=live)? The rapporteur always; every other caller only
+ * where the operator turned protected-live-reads on (docs/protection.md: the residual risk). */
+bool access_may_read_live(const struct principal *p, bool protected_live_reads);
+
+/* How many revisions of one funnel or network `p` may write in 24 hours, given the setting
+ * max-revisions-per-day: the setting for a municipality, 0 (no cap) for the rapporteur, who
+ * corrects figures. */
+int access_revision_cap(const struct principal *p, int max_revisions_per_day);
 
 /* May `p` read the audit trail (GET /v1/audit-events)? The rapporteur only. */
 bool access_may_read_audit(const struct principal *p);

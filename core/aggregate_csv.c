@@ -1,5 +1,13 @@
 /* The aggregate answers as CSV (design §3.3): funnels in long form, comparisons, completeness and
- * networks; RFC 4180 quoting, or the Dutch Excel profile (`;`, UTF-8 BOM, decimal commas). */
+ * networks; RFC 4180 quoting, or the Dutch Excel profile (`;`, UTF-8 BOM, decimal commas).
+ *
+ * CSV injection (OWASP "CSV Injection"): a spreadsheet runs a cell that starts with '=', '+', '-'
+ * or '@' as a formula (and skips a leading TAB or CR to find one), so a region name an operator
+ * loaded as `=HYPERLINK(...)` would become a live link in the reader's sheet. Every text cell that
+ * starts with one of those six characters is written as OWASP says: prefixed with a single quote
+ * and quoted, its quotes doubled. In both profiles: a comma-separated file is opened in a
+ * spreadsheet as often as the Excel one, and no name, code or key the API itself writes starts
+ * so. Numbers are never text cells, so a negative number (a z-score) stays a number. */
 #include "core/aggregate_csv.h"
 
 #include <math.h>
@@ -34,24 +42,38 @@ static void text_add(struct text *t, const char *s, size_t n)
     t->buf[t->len] = '\0';
 }
 
-/* One field, quoted when it holds the delimiter, a quote or a line break. */
-static void csv_field(struct text *t, const char *s, char delim, bool first)
+/* True for text a spreadsheet would read as a formula. */
+static bool csv_formula_like(const char *s)
+{
+    return *s != '\0' && strchr("=+-@\t\r", *s) != NULL;
+}
+
+/* One field, quoted when it holds the delimiter, a quote or a line break. `number` is for the
+ * text of a number this file formatted; anything else is text and defused (see the top). */
+static void csv_cell(struct text *t, const char *s, char delim, bool first, bool number)
 {
     if (!first)
         text_add(t, &delim, 1);
     if (!s)
         return;
-    if (!strpbrk(s, delim == ';' ? ";\"\r\n" : ",\"\r\n")) {
+    bool defuse = !number && csv_formula_like(s);
+    if (!defuse && !strpbrk(s, delim == ';' ? ";\"\r\n" : ",\"\r\n")) {
         text_add(t, s, strlen(s));
         return;
     }
-    text_add(t, "\"", 1);
+    text_add(t, defuse ? "\"'" : "\"", defuse ? 2 : 1);
     for (const char *p = s; *p; p++) {
         if (*p == '"')
             text_add(t, "\"", 1);
         text_add(t, p, 1);
     }
     text_add(t, "\"", 1);
+}
+
+/* A text field. */
+static void csv_field(struct text *t, const char *s, char delim, bool first)
+{
+    csv_cell(t, s, delim, first, false);
 }
 
 /* A JSON scalar as CSV text; reals with a decimal comma in the Excel profile. */
@@ -80,7 +102,7 @@ static void csv_value(struct text *t, const json_t *v, char delim, bool excel)
         csv_field(t, json_string_value(v), delim, false);
         return;
     }
-    csv_field(t, buf, delim, false);
+    csv_cell(t, buf, delim, false, true); /* a number, true, false, or empty for null */
 }
 
 /* Starts a CSV text: the UTF-8 BOM of the Excel profile, then the header line. */

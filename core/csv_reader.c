@@ -42,14 +42,22 @@ struct csv_reader {
     size_t header_fields;
     int result; /* first non-zero: callback value or csv_reader_status */
     char error[160];
+    size_t error_row; /* the record being read when `result` became a csv_reader_status */
 };
 
-static void fail(struct csv_reader *r, int status, const char *what)
+/* Records the first error, found on physical line `line`. */
+static void fail_on_line(struct csv_reader *r, int status, size_t line, const char *what)
 {
     if (r->result)
         return;
     r->result = status;
-    snprintf(r->error, sizeof r->error, "line %zu: %s", r->next_line + r->embedded_newlines, what);
+    r->error_row = status == CSV_READER_ESTATE ? 0 : r->rows + 1;
+    snprintf(r->error, sizeof r->error, "line %zu: %s", line, what);
+}
+
+static void fail(struct csv_reader *r, int status, const char *what)
+{
+    fail_on_line(r, status, r->next_line + r->embedded_newlines, what);
 }
 
 static int ensure_field_slots(struct csv_reader *r)
@@ -85,6 +93,15 @@ static void on_field(void *data, size_t len, void *userdata)
     }
     if (len > r->limits.max_field_bytes) {
         fail(r, CSV_READER_ETOOBIG, "field too long");
+        return;
+    }
+    const char *nul = len ? memchr(data, '\0', len) : NULL;
+    if (nul) {
+        /* Consumers read fields as C strings: a NUL would silently cut one short. */
+        size_t line = r->next_line + r->embedded_newlines;
+        for (const char *c = data; c < nul; c++)
+            line += *c == '\n';
+        fail_on_line(r, CSV_READER_ENUL, line, "the CSV holds a NUL byte (0x00)");
         return;
     }
     if (ensure_field_slots(r) != 0) {
@@ -300,6 +317,11 @@ int csv_reader_finish(struct csv_reader *r)
 const char *csv_reader_error(const struct csv_reader *r)
 {
     return r->error;
+}
+
+size_t csv_reader_error_row(const struct csv_reader *r)
+{
+    return r->result < 0 ? r->error_row : 0;
 }
 
 char csv_reader_delimiter(const struct csv_reader *r)

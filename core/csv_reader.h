@@ -13,7 +13,9 @@
  * Fields: unquoted fields have surrounding spaces and tabs trimmed (libcsv's behaviour); quoted
  * fields are kept exactly, `""` inside quotes being one `"`. Strict: a quote inside an unquoted
  * field, text after a closing quote, or an unterminated quote at the end is an error naming the
- * line. Every buffer is capped (csv_reader_limits), so a hostile upload cannot grow memory. */
+ * line. So is a NUL byte anywhere, quoted or not (CSV_READER_ENUL): every consumer reads fields
+ * as C strings, and a NUL would silently cut one short ("GM0599\0Jan Jansen" read as "GM0599").
+ * Every buffer is capped (csv_reader_limits), so a hostile upload cannot grow memory. */
 #ifndef TRECHTER_CSV_READER_H
 #define TRECHTER_CSV_READER_H
 #include <stdbool.h>
@@ -27,7 +29,7 @@ struct csv_row {
     size_t line;               /* 1-based physical line where the record starts */
     size_t nfields;            /* >= 1 */
     const char *const *fields; /* nfields NUL-terminated strings (borrowed) */
-    const size_t *lengths;     /* byte length of each field (a field may hold a NUL byte) */
+    const size_t *lengths;     /* byte length of each field (== strlen: a NUL is refused) */
     bool ragged;               /* nfields differs from the header's field count */
 };
 
@@ -49,6 +51,7 @@ enum csv_reader_status {
     CSV_READER_ETOOBIG = -2, /* a limit was exceeded */
     CSV_READER_ENOMEM = -3,
     CSV_READER_ESTATE = -4, /* fed after finish or after an error */
+    CSV_READER_ENUL = -5,   /* a NUL byte (0x00) in the input */
 };
 
 /* limits may be NULL for the defaults. Returns NULL only when out of memory. */
@@ -65,6 +68,11 @@ int csv_reader_finish(struct csv_reader *r);
 
 /* After a csv_reader_status error: a message naming the line, e.g. "line 7: malformed quoting". */
 const char *csv_reader_error(const struct csv_reader *r);
+
+/* After a csv_reader_status error: the row (record number, the header being 1) that was being read
+ * when it was found, e.g. the row holding a NUL byte. 0 after CSV_READER_ESTATE, and when there was
+ * no such error. */
+size_t csv_reader_error_row(const struct csv_reader *r);
 
 /* The delimiter detected from the header (',' or ';'), or 0 before the header line is complete. */
 char csv_reader_delimiter(const struct csv_reader *r);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "core/catalog.h"
+#include "core/document.h"
 #include "core/problem.h"
 
 #define FUNNEL_MAX_STAGES CATALOG_MAX_STAGES
@@ -17,8 +18,6 @@
 #define FUNNEL_MAX_COUNT 1000000
 /* Upper bound of funnel_cells() for any accepted catalog. */
 #define FUNNEL_MAX_CELLS (FUNNEL_MAX_STAGES * (1 + FUNNEL_MAX_DIMENSIONS * FUNNEL_MAX_CATEGORIES))
-/* Violations listed per document; one more, "too-many-errors", says the list was cut. */
-#define FUNNEL_MAX_VIOLATIONS 1000
 
 /* A decoded funnel. Indexes follow the catalog it was decoded with. Everything not `known` or not
  * `given` is zero. */
@@ -50,9 +49,9 @@ struct funnel_cell {
  * with "breakdowns" optional. Counts are JSON integers 0..1000000; in a breakdown, categories left
  * out count 0 and the categories must sum to the total exactly. Duplicate keys and unknown members
  * at any level are violations. Every violation is added to v (IN_BODY, RFC 6901 pointer), up to
- * FUNNEL_MAX_VIOLATIONS plus one "too-many-errors". Codes: malformed-json, duplicate-key, type,
- * required, unknown-field, unknown-stage, unknown-dimension, dimension-not-allowed,
- * unknown-category, not-integer, negative, too-large, sum-mismatch.
+ * DOC_MAX_VIOLATIONS plus one "too-many-errors" (core/document.h). Codes: malformed-json,
+ * duplicate-key, type, required, unknown-field, unknown-stage, unknown-dimension,
+ * dimension-not-allowed, unknown-category, not-integer, negative, too-large, sum-mismatch.
  * Returns 0 when valid (out filled, nothing added to v) or -1 (out unspecified). */
 int funnel_decode(const char *body, size_t len, const struct catalog *cat, struct funnel *out,
                   struct violations *v);
@@ -86,11 +85,6 @@ void funnel_order_warnings(const struct funnel *f, const struct catalog *cat,
 size_t funnel_decode_stages(const json_t *stages, const struct catalog *cat, const char *pointer,
                             struct funnel *out, struct violations *v);
 
-/* Adds the violation for a json_loadb() failure on text: "duplicate-key" pointing at the repeated
- * member when jansson reports one, else "malformed-json" with pointer "". The detail names line
- * and column. */
-void funnel_json_error(struct violations *v, const char *text, size_t len, const json_error_t *err);
-
 /* The violation code for a whole-number count outside 0..FUNNEL_MAX_COUNT ("negative",
  * "too-large"), or NULL when it is acceptable. */
 const char *funnel_count_problem(long long n);
@@ -98,33 +92,5 @@ const char *funnel_count_problem(long long n);
 /* Sum of the categories of breakdown `dimension` of a stage. */
 long long funnel_breakdown_sum(const struct funnel_stage *s, const struct catalog *cat,
                                int dimension);
-
-/* violations_add(v, IN_BODY, ...) capped at FUNNEL_MAX_VIOLATIONS (the first add beyond adds one
- * "too-many-errors" instead, later ones add nothing). Returns false when the violation was
- * dropped. The formatted detail is made valid UTF-8 without control characters. */
-bool funnel_violation(struct violations *v, const char *pointer, const char *code, const char *fmt,
-                      ...) __attribute__((format(printf, 4, 5)));
-
-/* The violations of one document being decoded, and how many were found (those the cap dropped
- * included): what every decoder (funnel, network, import) reports into. */
-struct doc_report {
-    struct violations *v; /* borrowed */
-    size_t found;
-};
-
-/* Counts one violation and adds it through funnel_violation() (capped, detail made safe). */
-void doc_report(struct doc_report *rep, const char *pointer, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* True once v holds FUNNEL_MAX_VIOLATIONS or more violations (further ones would be dropped). */
-bool funnel_violations_full(const struct violations *v);
-
-/* Copies at most cap-1 bytes of src[0..len) into dst, NUL-terminated, replacing invalid UTF-8 and
- * control characters with '?' and cutting only at a character boundary. For echoing client text
- * in a detail. */
-void funnel_safe_text(char *dst, size_t cap, const char *src, size_t len);
-
-/* Appends "/" and the RFC 6901-escaped token to base; malloc'd (NULL when out of memory). */
-char *funnel_pointer_join(const char *base, const char *token);
 
 #endif

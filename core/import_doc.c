@@ -2,15 +2,15 @@
  */
 #include "core/import_doc.h"
 
-#include "core/municipality_code.h"
-
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/period.h"
 #include "core/csv_reader.h"
+#include "core/document.h"
+#include "core/municipality_code.h"
+#include "core/period.h"
 
 /* ---- items and their index by (municipality, period) ------------------------------------------
  */
@@ -41,7 +41,7 @@ struct builder {
 #define add(b, ...)                                                                                \
     do {                                                                                           \
         doc_report(&(b)->rep, __VA_ARGS__);                                                        \
-        if (violations_count((b)->rep.v) > FUNNEL_MAX_VIOLATIONS)                                  \
+        if (violations_count((b)->rep.v) > DOC_MAX_VIOLATIONS)                                     \
             (b)->stop = true;                                                                      \
     } while (0)
 
@@ -150,6 +150,58 @@ static bool check_period_submittable(struct builder *b, const char *text, const 
 
 /* ---- JSON ------------------------------------------------------------------------------------ */
 
+/* One array element being decoded: the context of item_members. */
+struct item_walk {
+    struct builder *b;
+    struct funnel funnel;
+    const char *code; /* borrowed from the document */
+    char period[8];   /* canonical once period_ok */
+    bool code_ok, period_ok, stages_ok;
+};
+
+static void item_municipality(void *ctx, const json_t *value, const char *pointer)
+{
+    struct item_walk *w = ctx;
+    w->code = json_string_value(value);
+    if (!w->code)
+        add(w->b, pointer, "type", "municipality is a code such as GM0599");
+    else if (!municipality_code_valid(w->code))
+        add(w->b, pointer, "invalid-code", "a municipality code is GM and four digits");
+    else
+        w->code_ok = true;
+}
+
+static void item_period(void *ctx, const json_t *value, const char *pointer)
+{
+    struct item_walk *w = ctx;
+    const char *text = json_string_value(value);
+    struct period p;
+    if (!text)
+        add(w->b, pointer, "type", "period is a quarter such as 2026-Q2");
+    else if (period_parse(text, &p) != 0)
+        add(w->b, pointer, "malformed-period", "a period is a quarter such as 2026-Q2");
+    else if (check_period_submittable(w->b, text, pointer)) {
+        period_format(p, w->period);
+        w->period_ok = true;
+    }
+}
+
+static void item_stages(void *ctx, const json_t *value, const char *pointer)
+{
+    struct item_walk *w = ctx;
+    size_t n = funnel_decode_stages(value, w->b->cat, pointer, &w->funnel, w->b->rep.v);
+    w->b->rep.found += n;
+    w->stages_ok = n == 0;
+}
+
+/* Every member is required. */
+static const struct doc_member item_members[] = {
+    {"municipality", item_municipality},
+    {"period", item_period},
+    {"stages", item_stages},
+};
+#define ITEM_MEMBERS (sizeof item_members / sizeof item_members[0])
+
 static void decode_json_item(struct builder *b, const json_t *obj, size_t i)
 {
     char base[32], ptr[64];
@@ -158,95 +210,49 @@ static void decode_json_item(struct builder *b, const json_t *obj, size_t i)
         add(b, base, "type", "an item is an object with municipality, period and stages");
         return;
     }
-    struct funnel funnel;
-    memset(&funnel, 0, sizeof funnel);
-    const char *code = NULL;
-    char period[8] = "";
-    bool code_ok = false, period_ok = false, has_stages = false, stages_ok = false;
-    const char *key;
-    json_t *value;
-    json_object_foreach((json_t *)obj, key, value)
-    {
-        if (strcmp(key, "municipality") == 0) {
-            code = json_string_value(value);
-            snprintf(ptr, sizeof ptr, "%s/municipality", base);
-            if (!code)
-                add(b, ptr, "type", "municipality is a code such as GM0599");
-            else if (!municipality_code_valid(code))
-                add(b, ptr, "invalid-code", "a municipality code is GM and four digits");
-            else
-                code_ok = true;
-        } else if (strcmp(key, "period") == 0) {
-            const char *text = json_string_value(value);
-            struct period p;
-            snprintf(ptr, sizeof ptr, "%s/period", base);
-            if (!text)
-                add(b, ptr, "type", "period is a quarter such as 2026-Q2");
-            else if (period_parse(text, &p) != 0)
-                add(b, ptr, "malformed-period", "a period is a quarter such as 2026-Q2");
-            else if (check_period_submittable(b, text, ptr)) {
-                period_format(p, period);
-                period_ok = true;
-            }
-        } else if (strcmp(key, "stages") == 0) {
-            snprintf(ptr, sizeof ptr, "%s/stages", base);
-            has_stages = true;
-            size_t n = funnel_decode_stages(value, b->cat, ptr, &funnel, b->rep.v);
-            b->rep.found += n;
-            stages_ok = n == 0;
-        } else {
-            char *p = funnel_pointer_join(base, key);
-            add(b, p, "unknown-field", "an item has only municipality, period and stages");
-            free(p);
+    struct item_walk w = {.b = b};
+    uint32_t seen = doc_walk_members(&b->rep, obj, base, item_members, ITEM_MEMBERS,
+                                     "an item has only municipality, period and stages", &w);
+    for (size_t r = 0; r < ITEM_MEMBERS; r++) {
+        if (!(seen & 1u << r)) {
+            snprintf(ptr, sizeof ptr, "%s/%s", base, item_members[r].name);
+            add(b, ptr, "required", "an item needs %s", item_members[r].name);
         }
     }
-    static const char *const required[] = {"municipality", "period", "stages"};
-    bool present[] = {json_object_get(obj, "municipality") != NULL,
-                      json_object_get(obj, "period") != NULL, has_stages};
-    for (size_t r = 0; r < 3; r++) {
-        if (!present[r]) {
-            snprintf(ptr, sizeof ptr, "%s/%s", base, required[r]);
-            add(b, ptr, "required", "an item needs %s", required[r]);
-        }
-    }
-    if (violations_count(b->rep.v) > FUNNEL_MAX_VIOLATIONS)
+    if (violations_count(b->rep.v) > DOC_MAX_VIOLATIONS)
         b->stop = true;
-    if (!code_ok || !period_ok)
+    if (!w.code_ok || !w.period_ok)
         return;
+    const char *code = w.code;
     size_t *slot;
-    long found = lookup_item(b, code, period, &slot);
+    long found = lookup_item(b, code, w.period, &slot);
     if (found == -2) {
         add(b, base, "out-of-memory", "the import is too large to process");
         b->stop = true;
     } else if (found >= 0) {
-        add(b, base, "duplicate-item", "%s %s is also item %zu", code, period,
+        add(b, base, "duplicate-item", "%s %s is also item %zu", code, w.period,
             b->items[found].index);
     } else {
         /* Appended even when its stages are invalid, so that a later duplicate is still named. */
-        struct import_item *it = append_item(b, slot, code, period, false);
+        struct import_item *it = append_item(b, slot, code, w.period, false);
         if (!it) {
             add(b, base, "out-of-memory", "the import is too large to process");
             b->stop = true;
             return;
         }
         it->index = i;
-        if (stages_ok)
-            it->funnel = funnel;
+        if (w.stages_ok)
+            it->funnel = w.funnel;
     }
 }
 
 static void decode_json(struct builder *b, const char *body, size_t len)
 {
-    json_error_t err;
-    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
-    if (!root) {
-        funnel_json_error(b->rep.v, body, len, &err);
-        b->rep.found++;
+    json_t *root = doc_load(&b->rep, body, len, DOC_ROOT_ARRAY,
+                            "a JSON import is an array of {municipality, period, stages}");
+    if (!root)
         return;
-    }
-    if (!json_is_array(root)) {
-        add(b, "", "type", "a JSON import is an array of {municipality, period, stages}");
-    } else if (json_array_size(root) > IMPORT_MAX_ITEMS) {
+    if (json_array_size(root) > IMPORT_MAX_ITEMS) {
         add(b, "", "too-many", "%zu items; at most %d in one import", json_array_size(root),
             IMPORT_MAX_ITEMS);
     } else {
@@ -322,7 +328,7 @@ static int read_count(struct builder *b, const char *text, const char *pointer, 
     }
     if (!digits) {
         char shown[48];
-        funnel_safe_text(shown, sizeof shown, text, strlen(text));
+        doc_safe_text(shown, sizeof shown, text, strlen(text));
         add(b, pointer, "not-integer", "a count is a whole number or empty, not \"%s\"", shown);
         return -1;
     }
@@ -384,7 +390,7 @@ static int on_csv_row(const struct csv_row *row, void *userdata)
     int s = catalog_stage_index(cat, f[COL_STAGE]);
     if (s < 0) {
         cell_pointer(ptr, sizeof ptr, row->row, "stage");
-        funnel_safe_text(shown, sizeof shown, f[COL_STAGE], strlen(f[COL_STAGE]));
+        doc_safe_text(shown, sizeof shown, f[COL_STAGE], strlen(f[COL_STAGE]));
         add(b, ptr, "unknown-stage", "\"%s\" is not a stage of the funnel", shown);
     }
     bool is_total = strcmp(f[COL_DIMENSION], "total") == 0;
@@ -392,7 +398,7 @@ static int on_csv_row(const struct csv_row *row, void *userdata)
     int c = -1;
     if (!is_total && d < 0) {
         cell_pointer(ptr, sizeof ptr, row->row, "dimension");
-        funnel_safe_text(shown, sizeof shown, f[COL_DIMENSION], strlen(f[COL_DIMENSION]));
+        doc_safe_text(shown, sizeof shown, f[COL_DIMENSION], strlen(f[COL_DIMENSION]));
         add(b, ptr, "unknown-dimension", "\"%s\" is neither total nor a dimension", shown);
     } else if (!is_total && s >= 0 && !catalog_stage_allows(cat, s, d)) {
         cell_pointer(ptr, sizeof ptr, row->row, "dimension");
@@ -404,7 +410,7 @@ static int on_csv_row(const struct csv_row *row, void *userdata)
         add(b, ptr, "unknown-category", "a stage total (dimension total) has an empty category");
     } else if (!is_total && d >= 0 && (c = catalog_category_index(cat, d, f[COL_CATEGORY])) < 0) {
         cell_pointer(ptr, sizeof ptr, row->row, "category");
-        funnel_safe_text(shown, sizeof shown, f[COL_CATEGORY], strlen(f[COL_CATEGORY]));
+        doc_safe_text(shown, sizeof shown, f[COL_CATEGORY], strlen(f[COL_CATEGORY]));
         add(b, ptr, "unknown-category", "\"%s\" is not a category of %s", shown,
             cat->dimensions[d]);
     }
@@ -499,12 +505,27 @@ static void check_csv_item(struct builder *b, size_t i)
 static void decode_csv(struct builder *b, const char *body, size_t len)
 {
     struct csv_state st = {.b = b};
-    char err[160] = "";
-    int rc = csv_reader_parse_buffer(body, len, on_csv_row, &st, NULL, err, sizeof err);
-    if (rc < 0) {
-        add(b, "", "malformed-csv", "%s", err[0] ? err : "the CSV could not be read");
+    struct csv_reader *r = csv_reader_new(on_csv_row, &st, NULL);
+    if (!r) {
+        add(b, "", "malformed-csv", "out of memory");
         return;
     }
+    int rc = csv_reader_feed(r, body, len);
+    if (rc == 0)
+        rc = csv_reader_finish(r);
+    if (rc == CSV_READER_ENUL) {
+        /* Every field would be cut at the NUL ("GM0599\0Jan Jansen" read as GM0599): refused. */
+        char ptr[64];
+        size_t row = csv_reader_error_row(r);
+        cell_pointer(ptr, sizeof ptr, row, NULL);
+        add(b, ptr, "nul-byte", "the CSV holds a NUL byte (0x00) in row %zu", row);
+    } else if (rc < 0) {
+        const char *err = csv_reader_error(r);
+        add(b, "", "malformed-csv", "%s", err[0] ? err : "the CSV could not be read");
+    }
+    csv_reader_free(r);
+    if (rc < 0)
+        return;
     if (!st.header_seen) {
         add(b, "row 1", "required",
             "the header row municipality,period,stage,dimension,category,count is missing");

@@ -37,6 +37,7 @@ struct import_doc {
  * JSON: the body is an array of objects with exactly "municipality", "period" and "stages"
  * ("required", "unknown-field", "type"); the same municipality and period twice is
  * "duplicate-item". Pointers are JSON pointers with the array index: "/3/stages/reported/total".
+ * A NUL byte, raw or written \u0000, is "malformed-json" (doc_load()).
  *
  * CSV: a header row naming exactly the columns municipality, period, stage, dimension, category
  * and count (any order; "invalid-header"), then one row per cell, ',' or ';' separated, optional
@@ -44,10 +45,11 @@ struct import_doc {
  * total; an empty count means not given and leaves the cell out. Rows are grouped by
  * (municipality, period) in order of first appearance. Further codes: "field-count" (a row with
  * another number of fields than the header), "duplicate-cell" (a cell named twice), "required"
- * (breakdown counts for a stage whose total is not given), "malformed-csv" (broken quoting).
+ * (breakdown counts for a stage whose total is not given), "malformed-csv" (broken quoting),
+ * "nul-byte" (a NUL byte anywhere in the body, pointer "row N"; decoding stops there).
  * Pointers name the row and the column: "row 14/count" (or just "row 14").
  *
- * Every violation is added to v, up to FUNNEL_MAX_VIOLATIONS plus one "too-many-errors". Returns 0
+ * Every violation is added to v, up to DOC_MAX_VIOLATIONS plus one "too-many-errors". Returns 0
  * with the items in out, or -1 with out empty. Either way import_doc_free(out) may be called. */
 int import_decode(const char *body, size_t len, bool is_csv, const struct catalog *cat, time_t now,
                   struct import_doc *out, struct violations *v);

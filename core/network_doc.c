@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/funnel_doc.h" /* the shared violation, pointer and JSON-error helpers */
+#include "core/document.h"
 
 static const struct {
     const char *name;
@@ -146,7 +146,7 @@ static void decode_approach(struct checker *ck, const json_t *approach, struct n
     json_t *value;
     json_object_foreach((json_t *)approach, key, value)
     {
-        char *p = funnel_pointer_join("/approach", key);
+        char *p = doc_pointer_join("/approach", key);
         int f = field_index(key);
         if (f < 0) {
             doc_report(&ck->rep, p, "unknown-approach-field",
@@ -206,7 +206,7 @@ static void decode_choices(struct checker *ck, const json_t *obj, const char *po
     json_t *value;
     json_object_foreach((json_t *)obj, key, value)
     {
-        char *p = funnel_pointer_join(pointer, key);
+        char *p = doc_pointer_join(pointer, key);
         int k = catalog_list_index(keys, key);
         int c = json_is_string(value) ? catalog_list_index(choices, json_string_value(value)) : -1;
         if (k < 0)
@@ -231,44 +231,55 @@ static void network_clear(struct network *n)
     memset(n->prevention, -1, sizeof n->prevention);
 }
 
+/* The body being decoded: the context of body_members. The sections know their own pointers. */
+struct body_walk {
+    struct checker *ck;
+    struct network *out;
+};
+
+static void body_partners(void *ctx, const json_t *value, const char *pointer)
+{
+    struct body_walk *w = ctx;
+    const struct catalog *cat = w->ck->cat;
+    decode_choices(w->ck, value, "/partners", &cat->partner_types, &cat->partner_statuses,
+                   "partner type", "partner status", "unknown-partner-type",
+                   "unknown-partner-status", w->out->partners);
+}
+
+static void body_approach(void *ctx, const json_t *value, const char *pointer)
+{
+    struct body_walk *w = ctx;
+    decode_approach(w->ck, value, &w->out->approach);
+}
+
+static void body_prevention(void *ctx, const json_t *value, const char *pointer)
+{
+    struct body_walk *w = ctx;
+    const struct catalog *cat = w->ck->cat;
+    decode_choices(w->ck, value, "/prevention", &cat->prevention_points, &cat->prevention_states,
+                   "prevention point", "prevention state", "unknown-prevention-point",
+                   "unknown-prevention-state", w->out->prevention);
+}
+
+static const struct doc_member body_members[] = {
+    {"partners", body_partners},
+    {"approach", body_approach},
+    {"prevention", body_prevention},
+};
+
 int network_decode(const char *body, size_t len, const struct catalog *cat, struct period period,
                    struct network *out, struct violations *v)
 {
     network_clear(out);
-    json_error_t err;
-    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
-    if (!root) {
-        funnel_json_error(v, body, len, &err);
-        return -1;
-    }
     struct checker ck = {.cat = cat, .period = period, .rep = {.v = v}};
-    if (!json_is_object(root)) {
-        doc_report(&ck.rep, "", "type",
-                   "the body is a JSON object with the members partners, approach and prevention");
-        json_decref(root);
+    json_t *root =
+        doc_load(&ck.rep, body, len, DOC_ROOT_OBJECT,
+                 "the body is a JSON object with the members partners, approach and prevention");
+    if (!root)
         return -1;
-    }
-    const char *key;
-    json_t *value;
-    json_object_foreach(root, key, value)
-    {
-        if (strcmp(key, "partners") == 0) {
-            decode_choices(&ck, value, "/partners", &cat->partner_types, &cat->partner_statuses,
-                           "partner type", "partner status", "unknown-partner-type",
-                           "unknown-partner-status", out->partners);
-        } else if (strcmp(key, "approach") == 0) {
-            decode_approach(&ck, value, &out->approach);
-        } else if (strcmp(key, "prevention") == 0) {
-            decode_choices(&ck, value, "/prevention", &cat->prevention_points,
-                           &cat->prevention_states, "prevention point", "prevention state",
-                           "unknown-prevention-point", "unknown-prevention-state", out->prevention);
-        } else {
-            char *p = funnel_pointer_join("", key);
-            doc_report(&ck.rep, p, "unknown-field",
-                       "the body has only the members partners, approach and prevention");
-            free(p);
-        }
-    }
+    struct body_walk w = {.ck = &ck, .out = out};
+    doc_walk_members(&ck.rep, root, "", body_members, sizeof body_members / sizeof body_members[0],
+                     "the body has only the members partners, approach and prevention", &w);
     json_decref(root);
     return ck.rep.found ? -1 : 0;
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "core/catalog.h"
+#include "core/document.h"
 #include "core/period.h"
 #include "core/problem.h"
 
@@ -58,7 +59,7 @@ struct network {
  * (null is not accepted for that: leave the member out). Booleans are JSON true/false; counts
  * JSON integers 0..NETWORK_MAX_COUNT; dates "YYYY-MM-DD", real calendar dates not after the
  * period's last day. Duplicate keys and unknown members are violations. Every violation is added
- * to v (IN_BODY, RFC 6901 pointer), capped like funnels (FUNNEL_MAX_VIOLATIONS plus one
+ * to v (IN_BODY, RFC 6901 pointer), capped like every document (DOC_MAX_VIOLATIONS plus one
  * "too-many-errors"). Codes: malformed-json, duplicate-key, type, unknown-field,
  * unknown-partner-type, unknown-partner-status, unknown-approach-field, unknown-prevention-point,
  * unknown-prevention-state, not-integer, negative, too-large, malformed-date, date-after-period.

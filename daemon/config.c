@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum key_type { T_STRING, T_INT, T_SIZE, T_DURATION, T_RATE, T_PERCENT };
+enum key_type { T_STRING, T_INT, T_SIZE, T_DURATION, T_RATE, T_PERCENT, T_BOOL };
 
 struct key_spec {
     const char *name;
@@ -51,6 +51,8 @@ static const struct key_spec specs[] = {
     {"sdc-js", T_INT, OFF(sdc_js), 0, 1000},
     {"sdc-d", T_INT, OFF(sdc_d), 0, 1000},
     {"rate-min", T_INT, OFF(sdc_rate_min), 0, 1000000},
+    {"protected-live-reads", T_BOOL, OFF(protected_live_reads), 0, 1},
+    {"max-revisions-per-day", T_INT, OFF(max_revisions_per_day), 0, 100000},
     {"audit-retention-days", T_INT, OFF(audit_retention_days), 1, 36500},
     {"log-level", T_STRING, OFF(log_level), 0, 0},
 };
@@ -88,6 +90,10 @@ const struct config_key_doc config_key_docs[] = {
     {"sdc-js", "N", "4", "cell-key perturbation: published values never in 1..js"},
     {"sdc-d", "N", "2", "cell-key perturbation: largest deviation for counts above js"},
     {"rate-min", "N", "10", "smallest published numerator and denominator for a rate"},
+    {"protected-live-reads", "BOOL", "false",
+     "protected readers may ask for live figures (release=live), not only releases"},
+    {"max-revisions-per-day", "N", "24",
+     "revisions of one funnel or network a municipality may write per day (0: no cap)"},
     {"audit-retention-days", "DAYS", "180", "client addresses in the audit trail kept this long"},
     {"log-level", "LEVEL", "info", "debug, info, notice, warning or error"},
 };
@@ -120,6 +126,8 @@ void config_defaults(struct config *cfg)
     cfg->sdc_js = 4;
     cfg->sdc_d = 2;
     cfg->sdc_rate_min = 10;
+    cfg->protected_live_reads = false;
+    cfg->max_revisions_per_day = 24;
     cfg->audit_retention_days = 180;
 }
 
@@ -267,6 +275,18 @@ int config_set(struct config *cfg, const char *key, const char *value, char *err
             return -1;
         }
         *(int *)slot = ms;
+        return 0;
+    }
+    case T_BOOL: {
+        if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "on") == 0)
+            *(bool *)slot = true;
+        else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 ||
+                 strcmp(value, "off") == 0)
+            *(bool *)slot = false;
+        else {
+            snprintf(err, errlen, "%s: '%s' is not true or false", key, value);
+            return -1;
+        }
         return 0;
     }
     case T_RATE: {

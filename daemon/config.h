@@ -37,6 +37,8 @@ struct config {
     int sdc_js; /* design §5.3 */
     int sdc_d;
     int sdc_rate_min;
+    bool protected_live_reads; /* design §8: release=live for protected readers */
+    int max_revisions_per_day; /* design §8: per resource and day for municipalities; 0 = none */
     int audit_retention_days;
     char *log_level; /* "debug", "info", "notice", "warning", "error" */
 };

@@ -502,6 +502,8 @@ static void settings_from_config(struct app_settings *s, const struct config *cf
     s->sdc_js = cfg->sdc_js;
     s->sdc_d = cfg->sdc_d;
     s->sdc_rate_min = cfg->sdc_rate_min;
+    s->protected_live_reads = cfg->protected_live_reads;
+    s->max_revisions_per_day = cfg->max_revisions_per_day;
     s->import_timeout_ms = cfg->import_timeout_ms;
     s->rate_limit = cfg->rate_limit;
     s->rate_burst = cfg->rate_burst;

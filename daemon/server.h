@@ -32,6 +32,8 @@ struct app_settings {
     int outlier_min;
     int outlier_ratio_pct;
     int sdc_js, sdc_d, sdc_rate_min;
+    bool protected_live_reads;
+    int max_revisions_per_day;
     int import_timeout_ms;
     double rate_limit, address_rate_limit; /* requests per second */
     double rate_burst, address_burst;

@@ -1,8 +1,8 @@
 // The pickers every view shares (period, region set, region, stage, metric), as labelled <select>s
-// bound to the dashboard's shared state: a choice made in one view carries over to the next.
+// bound to the dashboard's shared state: a choice made in one view carries over to the next, and
+// each is kept in the address (address.js).
 import { h, nextId } from './dom.js';
 import { t, label } from './i18n.js';
-import { selectableQuarters } from './periods.js';
 
 export function select({ name, labelText, options, value, onChange, multiple, size, help }) {
   const id = nextId(`pick-${name}`);
@@ -20,9 +20,11 @@ export function select({ name, labelText, options, value, onChange, multiple, si
   ]);
 }
 
+/** The quarters that hold figures (ctx.periods, newest first): a quarter without any is not offered. */
 export function periodPicker(ctx, key = 'period', text = t('period')) {
+  const periods = ctx.periods.length ? ctx.periods : [ctx.state[key]];
   return select({ name: key, labelText: text, value: ctx.state[key],
-    options: selectableQuarters().map((p) => ({ value: p, label: p })),
+    options: periods.map((p) => ({ value: p, label: p })),
     onChange: (v) => ctx.update({ [key]: v }) });
 }
 
@@ -30,7 +32,7 @@ export function regionSetPicker(ctx, only) {
   const sets = ctx.ref.regionSets.filter((rs) => !only || only.includes(rs.key));
   return select({ name: 'regionSet', labelText: t('regionSet'), value: ctx.state.regionSet,
     options: sets.map((rs) => ({ value: rs.key, label: ctx.lang === 'en' ? rs.nameEn || rs.name : rs.name })),
-    onChange: (v) => ctx.update({ regionSet: v, region: '', regions: [], highlight: '' }) });
+    onChange: (v) => ctx.update({ regionSet: v, region: '', regions: [], highlight: undefined }) });
 }
 
 /** One region of the current set; `allLabel` adds an "all regions" choice (value ""). */

@@ -27,8 +27,11 @@ function cellText(col, v) {
  * CSV of a dataset. profile 'comma': RFC 4180, "." decimals; 'semicolon': Dutch Excel (";",
  * decimal comma, UTF-8 BOM). Values are the table's cells as displayed text for text columns and
  * plain numbers for numeric ones, so nothing is shown that is not downloaded and vice versa.
+ * `provenance` adds four columns to every line, so that a saved file still says what it holds:
+ * {columns: {period, protection, figures, source} (their headings), period (when a row has no
+ * `_period`), protection(row) (the row's protection as text), figures, source}.
  */
-export function toCsv(dataset, profile = 'comma') {
+export function toCsv(dataset, profile = 'comma', provenance = null) {
   const sep = profile === 'semicolon' ? ';' : ',';
   const quote = (v) => {
     let str = v == null ? '' : String(v);
@@ -36,14 +39,19 @@ export function toCsv(dataset, profile = 'comma') {
     const special = str.includes(sep) || /["\r\n]/.test(str) || str !== str.trim();
     return special ? `"${str.replace(/"/g, '""')}"` : str;
   };
-  const lines = [dataset.columns.map((c) => quote(c.label)).join(sep)];
+  const pv = provenance;
+  const head = dataset.columns.map((c) => quote(c.label));
+  if (pv) head.push(...['period', 'protection', 'figures', 'source'].map((k) => quote(pv.columns[k])));
+  const lines = [head.join(sep)];
   for (const row of dataset.rows) {
-    lines.push(dataset.columns.map((c) => {
+    const cells = dataset.columns.map((c) => {
       const v = row[c.key];
       if (c.csv) return quote(c.csv(v, row));
       if (c.numeric) return quote(v == null ? '' : v);
       return quote(cellText(c, v) === '–' ? '' : cellText(c, v));
-    }).join(sep));
+    });
+    if (pv) cells.push(quote(row._period || pv.period), quote(pv.protection(row)), quote(pv.figures), quote(pv.source));
+    lines.push(cells.join(sep));
   }
   return (profile === 'semicolon' ? '\ufeff' : '') + lines.join('\r\n') + '\r\n';
 }

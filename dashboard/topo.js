@@ -57,8 +57,25 @@ export function pathData(rings, project) {
   return d;
 }
 
+/** The centre (cx, cy) of a feature's largest ring's bounding box, projected: where the arrow
+ * keys of the map measure from. */
+function centre(rings, project) {
+  let best = null, bestArea = -1;
+  for (const ring of rings) {
+    let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
+    for (const pt of ring) {
+      const [x, y] = project(pt);
+      if (x < minX) minX = x; if (x > maxX) maxX = x;
+      if (y < minY) minY = y; if (y > maxY) maxY = y;
+    }
+    const area = (maxX - minX) * (maxY - minY);
+    if (area > bestArea) { bestArea = area; best = { cx: (minX + maxX) / 2, cy: (minY + maxY) / 2 }; }
+  }
+  return best || { cx: 0, cy: 0 };
+}
+
 /**
- * The features of one object of the topology, each {code, d}, projected into width × height;
+ * The features of one object of the topology, each {code, d, cx, cy}, projected into width × height;
  * `outline` (another object, e.g. the country) is projected with the same fit.
  */
 export function features(topo, objectName, width, height, outlineName) {
@@ -66,7 +83,7 @@ export function features(topo, objectName, width, height, outlineName) {
   const geoms = topo.objects[objectName].geometries;
   const rings = geoms.map((g) => geometryRings(g, arcs));
   const project = fitProjection(rings.flat(), width, height);
-  const out = geoms.map((g, i) => ({ code: g.properties && g.properties.code, d: pathData(rings[i], project) }));
+  const out = geoms.map((g, i) => ({ code: g.properties && g.properties.code, d: pathData(rings[i], project), ...centre(rings[i], project) }));
   let outline = null;
   if (outlineName && topo.objects[outlineName]) {
     outline = topo.objects[outlineName].geometries.map((g) => pathData(geometryRings(g, arcs), project)).join('');

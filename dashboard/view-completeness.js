@@ -1,26 +1,20 @@
 // Completeness: per region how many municipalities submitted this quarter's funnel and network,
 // and which have not (by name).
 import { getJson, getReference } from './api.js';
+import { viewQueries } from './address.js';
 import { h } from './dom.js';
 import { t, fmtInt, fmtPct } from './i18n.js';
 import { hbarChart } from './charts.js';
 import { periodPicker, regionSetPicker, regionPicker } from './pickers.js';
-import { scaffold, failure } from './view.js';
+import { scaffold } from './view.js';
 
 export async function render(root, ctx) {
-  const v = scaffold(root, { name: 'completeness', title: t('completenessTitle'), intro: t('completenessIntro') });
+  const v = scaffold(root, ctx, { name: 'completeness', title: t('completenessTitle'), intro: t('completenessIntro') });
   const st = ctx.state;
-  const regions = await ctx.regions(st.regionSet);
+  const q = viewQueries('completeness', st);
+  const [regions, doc, munis] = await Promise.all([ctx.regions(st.regionSet), getJson(q.data[0]), getReference('/v1/municipalities')]);
+  if (!ctx.current()) return;
   v.controls.append(periodPicker(ctx), regionSetPicker(ctx), regionPicker(ctx, regions, { allLabel: t('allRegions') }));
-  v.setStatus(t('loading'));
-  let doc, munis;
-  try {
-    [doc, munis] = await Promise.all([
-      getJson('/v1/completeness', { period: st.period, regionSet: st.regionSet }),
-      getReference('/v1/municipalities'),
-    ]);
-  } catch (e) { v.setStatus(failure(e), 'error'); return; }
-  if (!ctx.current(root)) return;
   const names = new Map((munis.municipalities || []).map((m) => [m.code, m.name]));
   const named = (codes) => (codes || []).map((c) => `${names.get(c) || c} (${c})`);
   const region = regions.some((r) => r.code === st.region) ? st.region : '';
@@ -28,12 +22,17 @@ export async function render(root, ctx) {
   const expected = rows.reduce((a, r) => a + r.expected, 0);
   const missing = rows.reduce((a, r) => a + (r.missingFunnels || []).length, 0);
   v.setStatus(missing ? t('missingSummary')(missing, expected, st.period) : t('allIn'), missing ? 'warn' : 'ok');
+  v.setProtected(false, { text: t('completenessNote') });
   const sorted = [...rows].sort((a, b) => a.funnels / (a.expected || 1) - b.funnels / (b.expected || 1) || a.region.name.localeCompare(b.region.name));
-  v.body.append(hbarChart(sorted.map((r) => ({
-    key: r.region.code, label: r.region.name, value: r.expected ? r.funnels / r.expected : null,
-    text: `${fmtPct(r.expected ? r.funnels / r.expected : null)}  (${r.funnels}/${r.expected})`, note: '–',
-  })), { title: `${t('completenessTitle')}: ${t('funnels')}, ${st.period}`, desc: t('missingSummary')(missing, expected, st.period),
-    fmt: fmtPct, barHeight: sorted.length > 60 ? 14 : 22, labelWidth: 250 }));
+  const title = `${t('completenessTitle')}: ${t('funnels')}, ${st.period}`;
+  const mine = ctx.ownRegions(regions);
+  v.chart((width, scale) => hbarChart(sorted.map((r) => ({
+    key: r.region.code, label: r.region.name, value: r.expected ? r.funnels / r.expected : null, highlight: mine.includes(r.region.code),
+    mark: mine.includes(r.region.code) ? (st.regionSet === 'municipality' ? t('yours') : t('yourRegionMark')) : '',
+    text: `${fmtPct(r.expected ? r.funnels / r.expected : null)} (${r.funnels}/${r.expected})`, note: '–',
+  })), { width, scale, title, desc: t('missingSummary')(missing, expected, st.period), fmt: fmtPct,
+    barLabel: t('rate'), highlightLabel: mine.length ? t('yourRegionMark') : '', noValueLabel: t('noValueLegend') }),
+  { title, file: `trechter-completeness-${st.period}-${st.regionSet}${region ? `-${region}` : ''}` });
   if (missing) {
     v.body.append(h('section', { class: 'missing', 'aria-label': t('missingFunnels') }, [
       h('h3', { text: `${t('missingFunnels')} (${missing})` }),
@@ -50,7 +49,7 @@ export async function render(root, ctx) {
       { key: 'missingFunnels', label: t('missingFunnels'), fmt: (x) => x.join('; ') || '–' },
       { key: 'missingNetworks', label: t('missingNetworks'), fmt: (x) => x.join('; ') || '–' },
     ],
-    rows: sorted.map((r) => ({ _key: r.region.code, code: r.region.code, name: r.region.name, expected: r.expected,
+    rows: sorted.map((r) => ({ _key: r.region.code, _period: st.period, _protected: false, code: r.region.code, name: r.region.name, expected: r.expected,
       funnels: r.funnels, networks: r.networks, missingFunnels: named(r.missingFunnels), missingNetworks: named(r.missingNetworks) })),
   }, `trechter-completeness-${st.period}-${st.regionSet}${region ? `-${region}` : ''}.csv`);
 }

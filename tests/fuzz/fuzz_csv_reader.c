@@ -1,8 +1,9 @@
 /* libFuzzer harness: the streaming CSV reader (core/csv_reader.h). The first three bytes pick
  * small limits (so the caps are reached) and the rest is the CSV. It is parsed twice, as one buffer
  * and fed in random pieces, and both runs must deliver the same records (row, line, fields, ragged
- * flag) and end with the same result and message: a reader that depends on where the network cut
- * the upload would number rows differently or lose a BOM. */
+ * flag) and end with the same result, message and error row: a reader that depends on where the
+ * network cut the upload would number rows differently or lose a BOM. No field may hold a NUL
+ * byte, and no input holding one may be accepted. */
 #include "core/csv_reader.h"
 
 #include "tests/fuzz/fuzz_support.h"
@@ -43,6 +44,7 @@ static int on_row(const struct csv_row *row, void *userdata)
     for (size_t i = 0; i < row->nfields; i++) {
         FUZZ_CHECK(row->lengths[i] <= t->max_field_bytes, "field of %zu bytes", row->lengths[i]);
         FUZZ_CHECK(row->fields[i][row->lengths[i]] == '\0', "field not NUL-terminated");
+        FUZZ_CHECK(strlen(row->fields[i]) == row->lengths[i], "a field holds a NUL byte");
         mix(t, &row->lengths[i], sizeof row->lengths[i]);
         mix(t, row->fields[i], row->lengths[i]);
     }
@@ -54,6 +56,7 @@ struct outcome {
     char delimiter;
     size_t header_fields;
     char error[200];
+    size_t error_row;
     struct trace t;
 };
 
@@ -86,11 +89,15 @@ static void run(const char *csv, size_t len, const struct csv_reader_limits *lim
     o->header_fields = csv_reader_header_fields(r);
     if (rc < 0)
         snprintf(o->error, sizeof o->error, "%s", csv_reader_error(r));
+    o->error_row = csv_reader_error_row(r);
+    FUZZ_CHECK(rc >= 0 || rc == CSV_READER_ESTATE || o->error_row == o->t.rows + 1,
+               "error in row %zu after %zu rows", o->error_row, o->t.rows);
     /* Feeding after the end is refused, never a crash. */
     int again = csv_reader_feed(r, "x", 1);
     FUZZ_CHECK(again != 0, "fed after finish without an error");
     csv_reader_free(r);
-    FUZZ_CHECK(rc == 0 || rc == 7 || rc == CSV_READER_ESYNTAX || rc == CSV_READER_ETOOBIG,
+    FUZZ_CHECK(rc == 0 || rc == 7 || rc == CSV_READER_ESYNTAX || rc == CSV_READER_ETOOBIG ||
+                   rc == CSV_READER_ENUL,
                "result %d", rc);
 }
 
@@ -122,6 +129,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(whole->header_fields == pieces->header_fields, "header fields");
     FUZZ_CHECK(strcmp(whole->error, pieces->error) == 0, "error '%s' whole, '%s' in pieces",
                whole->error, pieces->error);
+    FUZZ_CHECK(whole->error_row == pieces->error_row, "error row");
+    /* Every byte but BOM, delimiters, quotes and line ends lands in a field: a NUL can only end the
+     * parse (or lie beyond where it stopped), never be read past. */
+    bool has_nul = memchr(csv, '\0', len) != NULL;
+    FUZZ_CHECK(!(has_nul && whole->rc == 0), "a CSV holding a NUL byte was accepted");
+    FUZZ_CHECK(whole->rc != CSV_READER_ENUL || has_nul, "a NUL byte reported where there is none");
 
     /* The convenience wrapper is the whole-buffer run. */
     struct trace t = {

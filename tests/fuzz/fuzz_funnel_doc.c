@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct violations v;
     violations_init(&v);
     int rc = funnel_decode((const char *)data, size, cat, &f, &v);
-    fuzz_check_violations(rc, &v, FUNNEL_MAX_VIOLATIONS);
+    fuzz_check_violations(rc, &v, DOC_MAX_VIOLATIONS);
     violations_clear(&v);
     if (rc != 0)
         return 0;

@@ -15,7 +15,7 @@ static inline void fuzz_import(const uint8_t *data, size_t size, bool is_csv)
     struct violations v;
     violations_init(&v);
     int rc = import_decode((const char *)data, size, is_csv, cat, FUZZ_NOW, &doc, &v);
-    fuzz_check_violations(rc, &v, FUNNEL_MAX_VIOLATIONS);
+    fuzz_check_violations(rc, &v, DOC_MAX_VIOLATIONS);
     violations_clear(&v);
     if (rc != 0) {
         FUZZ_CHECK(doc.items == NULL, "refused import keeps items");

@@ -5,7 +5,7 @@
  */
 #include "core/network_doc.h"
 
-#include "core/funnel_doc.h"
+#include "core/document.h"
 #include "tests/fuzz/fuzz_support.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct violations v;
     violations_init(&v);
     int rc = network_decode(body, len, cat, period, &n, &v);
-    fuzz_check_violations(rc, &v, FUNNEL_MAX_VIOLATIONS);
+    fuzz_check_violations(rc, &v, DOC_MAX_VIOLATIONS);
     violations_clear(&v);
 
     /* Stored documents are read leniently: anything JSON must be safe to read and tally. */

@@ -187,6 +187,7 @@ write(H, "broken_quote", ",".join(HEADER) + '\nGM0599,"2026-Q1,reported,total,,5
 write(H, "multiline_quoted", ",".join(HEADER) + '\n"GM\n0599",2026-Q1,reported,total,,5\n')
 write(H, "cr_only", csv_text(small, nl="\r"))
 write(H, "blank_lines", ",".join(HEADER) + "\n\n\nGM0599,2026-Q1,reported,total,,5\n\n")
+write(H, "nul_in_row", ",".join(HEADER) + "\nGM0599\0Jan Jansen,2021-Q3,reported,total,,5\n")
 
 # ---- the CSV reader (first three bytes: limits; see fuzz_csv_reader.c) -------------------------
 H = "fuzz_csv_reader"
@@ -281,6 +282,40 @@ write(H, "chunk_huge", SMALL + b"PUT /v1/x HTTP/1.1\r\nTransfer-Encoding: chunke
 write(H, "length_signs", DEFAULTS + b"PUT /v1/x HTTP/1.1\r\nContent-Length: +5\r\n\r\nhello")
 write(H, "head_too_long", SMALL + b"GET /" + b"a" * 400 + b" HTTP/1.1\r\n\r\n")
 write(H, "header_case", DEFAULTS + b"PUT /v1/x HTTP/1.1\r\ncontent-length:\t3 \r\n\r\nabc")
+# RFC 9112 head syntax (issue 20, items 7-8): each is refused, at once, by the guard.
+write(H, "te_space_colon", DEFAULTS + b"POST /v1/imports HTTP/1.1\r\nHost: x\r\n"
+      b"Transfer-Encoding : chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+write(H, "te_tab_value", DEFAULTS + b"POST /v1/imports HTTP/1.1\r\nHost: x\r\n"
+      b"Transfer-Encoding:\tchunked\r\n\r\n0\r\n\r\n")
+write(H, "no_host", DEFAULTS + b"GET /v1/me HTTP/1.1\r\nAuthorization: Bearer a\r\n\r\n")
+write(H, "two_hosts", DEFAULTS + b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
+write(H, "http10_no_host", DEFAULTS + b"GET /healthz HTTP/1.0\r\n\r\n" + GET)
+write(H, "two_authorizations", DEFAULTS + b"GET /v1/me HTTP/1.1\r\nHost: x\r\n"
+      b"Authorization: Bearer a\r\nauthorization: Bearer b\r\n\r\n")
+write(H, "http2_version", DEFAULTS + b"GET /healthz HTTP/2.0\r\nHost: x\r\n\r\n")
+write(H, "http2_preface", DEFAULTS + b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+      b"\x00\x00\x12\x04\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x64")
+write(H, "nul_method", DEFAULTS + b"G\x00T / HTTP/1.1\r\nHost: x\r\n\r\n")
+write(H, "no_colon", DEFAULTS + b"GET / HTTP/1.1\r\nHost: x\r\nX-No-Colon\r\n\r\n")
+write(H, "bare_cr", DEFAULTS + b"GET / HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n")
+write(H, "obs_fold", DEFAULTS + b"GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n\tb\r\n\r\n")
+write(H, "no_version", DEFAULTS + b"GET /healthz\r\n")
+write(H, "http09", DEFAULTS + b"GET /\r\n\r\n")
+write(H, "two_spaces", DEFAULTS + b"GET  / HTTP/1.1\r\nHost: x\r\n\r\n")
+write(H, "bad_targets", DEFAULTS + b"GET //x HTTP/1.1\r\nHost: x\r\n\r\n"
+      b"GET http://h:99999/ HTTP/1.1\r\nHost: x\r\n\r\nOPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n")
+write(H, "connect", DEFAULTS + b"CONNECT localhost:443 HTTP/1.1\r\nHost: localhost:443\r\n\r\n"
+      b"CONNECT /v1/municipalities HTTP/1.1\r\nHost: x\r\n\r\n")
+write(H, "head_with_body", DEFAULTS + b"HEAD / HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\n\r\n"
+      b"GET /v1/me HTTP/1.1\r\nHost: x\r\n\r\n")
+write(H, "expect", DEFAULTS + b"PUT /v1/x HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+      b"Content-Length: 2\r\n\r\n{}PUT /v1/x HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\n\r\n")
+write(H, "chunk_ext", SMALL + b"PUT /v1/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      b"3\r\nabc\r\n5;name=v\r\nhello\r\n0\r\n\r\n")
+write(H, "bad_trailer", SMALL + b"PUT /v1/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      b"3\r\nabc\r\n0\r\nX-Good: 1\r\nno colon\r\n\r\n")
+write(H, "chunk_data_no_crlf", SMALL + b"PUT /v1/x HTTP/1.1\r\nHost: x\r\n"
+      b"Transfer-Encoding: chunked\r\n\r\n3\r\nabc\rX")
 
 # ---- config files -----------------------------------------------------------------------------
 H = "fuzz_config"
@@ -389,7 +424,12 @@ write_dict("fuzz_http_guard", ["\r\n", "\n", "\r\n\r\n", "GET ", "POST ", "PUT "
                                "Content-Length:", "content-length", "Transfer-Encoding: chunked",
                                "Transfer-Encoding:", "chunked", "gzip", "0\r\n\r\n", ";ext=1",
                                "ffffffff", "fffffffffffffff", "18446744073709551616",
-                               "999999999999999999", " ", "\t", ":"])
+                               "999999999999999999", " ", "\t", ":", "\r", "\x00", " HTTP/1.0",
+                               " HTTP/2.0", "HTTP/", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "HEAD ",
+                               "TRACE ", "CONNECT ", "OPTIONS ", "DELETE ", "get ", " * ", "//",
+                               "http://", "https://", "localhost:443", "[::1]", "?", "#",
+                               "Authorization: Bearer ", "Content-Type: ", "Idempotency-Key: ",
+                               "Expect: 100-continue", "Expect: ", " :", ";name=value", "X-A: a\r\n b"])
 write_dict("fuzz_config", ["=", " = ", "#", "\n", "\r\n"] +
            ["listen", "tls-cert", "tls-key", "tls-client-ca", "db", "db-read", "sdc-secret-file",
             "metrics-listen", "workers", "db-pool-size", "db-query-timeout", "import-timeout",

@@ -13,6 +13,9 @@
 
 #include <ctype.h>
 #include <curl/curl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sys/time.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -378,4 +381,152 @@ void itest_expect_etag(struct http_response *r, int revision, const char *what)
     const char *etag = http_header(r, "ETag");
     cr_assert(etag != NULL && strcmp(etag, want) == 0, "%s: ETag %s, expected %s", what,
               etag ? etag : "(none)", want);
+}
+
+/* ---- raw TLS ------------------------------------------------------------------------------ */
+
+void itest_tls_open(struct itest_tls *t, int port)
+{
+    signal(SIGPIPE, SIG_IGN);
+    if (port == 0)
+        port = atoi(itest_env("TRECHTER_PORT"));
+    t->fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert(t->fd >= 0);
+    struct timeval tv = {10, 0};
+    setsockopt(t->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert(connect(t->fd, (struct sockaddr *)&sa, sizeof sa) == 0, "connect to port %d: %s",
+              port, strerror(errno));
+    t->ctx = SSL_CTX_new(TLS_client_method());
+    cr_assert(t->ctx);
+    cr_assert(SSL_CTX_load_verify_locations(t->ctx, itest_env("TRECHTER_CACERT"), NULL) == 1);
+    SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
+    t->ssl = SSL_new(t->ctx);
+    SSL_set_fd(t->ssl, t->fd);
+    SSL_set_tlsext_host_name(t->ssl, "localhost");
+    tv = (struct timeval){10, 0};
+    setsockopt(t->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    int rc = SSL_connect(t->ssl);
+    cr_assert(rc == 1, "TLS handshake failed (SSL error %d)", SSL_get_error(t->ssl, rc));
+}
+
+int itest_tls_send(struct itest_tls *t, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        int chunk = len > (1 << 20) ? 1 << 20 : (int)len;
+        int n = SSL_write(t->ssl, p, chunk);
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* One SSL_read waiting at most until `deadline`: bytes read, 0 when nothing came in time, -1 when
+ * the connection is over. */
+static int tls_read_some(struct itest_tls *t, double deadline, char *buf, int cap)
+{
+    for (;;) {
+        double left = deadline - itest_now_s();
+        if (left <= 0)
+            return 0;
+        struct timeval tv = {(time_t)left, (suseconds_t)((left - (double)(time_t)left) * 1e6)};
+        if (tv.tv_sec == 0 && tv.tv_usec < 1000)
+            tv.tv_usec = 1000;
+        setsockopt(t->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        errno = 0;
+        int n = SSL_read(t->ssl, buf, cap);
+        if (n > 0)
+            return n;
+        int e = SSL_get_error(t->ssl, n);
+        if (e == SSL_ERROR_WANT_READ ||
+            (e == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK))) {
+            ERR_clear_error();
+            continue;
+        }
+        return -1;
+    }
+}
+
+int itest_tls_read_response(struct itest_tls *t, double limit, char *out, size_t cap)
+{
+    double deadline = itest_now_s() + limit;
+    size_t len = 0;
+    out[0] = '\0';
+    for (;;) {
+        char *end = strstr(out, "\r\n\r\n");
+        if (end) {
+            const char *cl = strcasestr(out, "\r\nContent-Length:");
+            size_t want = (size_t)(end + 4 - out) + (cl && cl < end ? (size_t)atol(cl + 17) : 0);
+            if (len >= want)
+                break;
+        }
+        if (len + 1 >= cap)
+            break;
+        int n = tls_read_some(t, deadline, out + len, (int)(cap - 1 - len));
+        if (n <= 0)
+            return 0;
+        len += (size_t)n;
+        out[len] = '\0';
+    }
+    return strncmp(out, "HTTP/1.", 7) == 0 && len > 12 ? atoi(out + 9) : 0;
+}
+
+int itest_tls_read_until_closed(struct itest_tls *t, double limit, char *out, size_t cap,
+                                double *elapsed)
+{
+    double start = itest_now_s(), deadline = start + limit;
+    size_t len = strlen(out);
+    for (;;) {
+        char buf[4096];
+        int n = tls_read_some(t, deadline, buf, sizeof buf);
+        *elapsed = itest_now_s() - start;
+        if (n < 0)
+            return 1;
+        if (n == 0)
+            return 0;
+        size_t k = (size_t)n < cap - 1 - len ? (size_t)n : cap - 1 - len;
+        memcpy(out + len, buf, k);
+        len += k;
+        out[len] = '\0';
+    }
+}
+
+void itest_tls_close(struct itest_tls *t)
+{
+    if (t->ssl)
+        SSL_free(t->ssl);
+    if (t->ctx)
+        SSL_CTX_free(t->ctx);
+    if (t->fd >= 0)
+        close(t->fd);
+    t->ssl = NULL;
+    t->ctx = NULL;
+    t->fd = -1;
+}
+
+void itest_make_release(const char *period, char *id, size_t idlen)
+{
+    char body[96];
+    snprintf(body, sizeof body, "{\"period\":\"%s\",\"status\":\"provisional\"}", period);
+    struct http_response *r = NULL;
+    for (int attempt = 0; attempt < 30; attempt++) {
+        r = http_do("POST", "/v1/releases", itest_env("TOKEN_RAPPORTEUR"), "application/json", body,
+                    strlen(body), NULL);
+        if (r->status != 429 && r->status != 503)
+            break;
+        http_response_free(r);
+        r = NULL;
+        usleep(300 * 1000);
+    }
+    cr_assert_not_null(r, "POST /v1/releases for %s never got through", period);
+    cr_assert_eq(r->status, 201, "POST /v1/releases for %s: %ld %s", period, r->status, r->body);
+    const char *got = itest_str_of(r->json, "id");
+    cr_assert_not_null(got, "the release has no id: %s", r->body);
+    if (id)
+        snprintf(id, idlen, "%s", got);
+    http_response_free(r);
 }

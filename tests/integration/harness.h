@@ -78,7 +78,33 @@ const char *itest_str_of(json_t *obj, const char *key);
 long long itest_int_of(json_t *obj, const char *key);
 void itest_expect_etag(struct http_response *r, int revision, const char *what);
 
+/* Makes a release of `period` as the rapporteur (POST /v1/releases, provisional) and copies its
+ * id into id[0..idlen) (id may be NULL). Protected readers read releases by default (design §8):
+ * a test that checks what they see makes one after its writes. Asserts 201. */
+void itest_make_release(const char *period, char *id, size_t idlen);
+
 pid_t itest_daemon_pid(void);
 pid_t itest_daemon_restart(void);
+
+/* A raw TLS connection (OpenSSL, verified against TRECHTER_CACERT), for framing libcurl will not
+ * produce. itest_tls_open connects to 127.0.0.1:port (0: TRECHTER_PORT) and finishes the handshake
+ * or fails the test; SIGPIPE is ignored from then on, so a write to a closed connection fails
+ * instead of killing the test. */
+struct itest_tls {
+    int fd;
+    struct ssl_ctx_st *ctx;
+    struct ssl_st *ssl;
+};
+void itest_tls_open(struct itest_tls *t, int port);
+/* Writes all of data; returns 0, or -1 when the connection broke first (ECONNRESET, EPIPE, ...). */
+int itest_tls_send(struct itest_tls *t, const void *data, size_t len);
+/* Reads one response (head, and a body of Content-Length) into out (NUL-terminated, at most
+ * cap-1 bytes) within `limit` seconds; returns its status, 0 when none arrived whole. */
+int itest_tls_read_response(struct itest_tls *t, double limit, char *out, size_t cap);
+/* Reads until the peer closes (EOF, alert or reset: returns 1) or `limit` seconds pass (returns 0),
+ * appending what arrives to out (NUL-terminated, at most cap-1 bytes); *elapsed gets the time. */
+int itest_tls_read_until_closed(struct itest_tls *t, double limit, char *out, size_t cap,
+                                double *elapsed);
+void itest_tls_close(struct itest_tls *t);
 
 #endif

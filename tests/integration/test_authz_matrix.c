@@ -110,7 +110,17 @@ static const char *own_code(enum caller c)
 
 /* What a route is, from its method, pattern and flags (so unknown future routes get the general
  * rules of design §4). */
-enum kind { K_PUBLIC, K_ME, K_WRITE, K_DELETE, K_SINGULAR_READ, K_AUDIT, K_AGGREGATE };
+enum kind {
+    K_PUBLIC,
+    K_ME,
+    K_WRITE,
+    K_DELETE,
+    K_SINGULAR_READ,
+    K_AUDIT,
+    K_AGGREGATE,
+    K_RELEASE_MAKE, /* POST /v1/releases: the rapporteur (design §8) */
+    K_RELEASE_READ, /* GET /v1/releases...: every authenticated caller */
+};
 
 static enum kind kind_of(const struct route *rt)
 {
@@ -120,6 +130,8 @@ static enum kind kind_of(const struct route *rt)
         return K_ME;
     if (strstr(rt->pattern, "audit"))
         return K_AUDIT;
+    if (strncmp(rt->pattern, "/v1/releases", 12) == 0)
+        return rt->method == METHOD_POST ? K_RELEASE_MAKE : K_RELEASE_READ;
     if (rt->method == METHOD_DELETE)
         return K_DELETE;
     if (rt->method == METHOD_PUT || rt->method == METHOD_POST || rt->method == METHOD_PATCH)
@@ -149,6 +161,8 @@ static char *concrete(const struct route *rt, const char *code, const char *peri
                 v = "safetyRegion";
             else if (len == 4 && strncmp(p + 1, "file", 4) == 0)
                 v = "api.js";
+            else if (len == 2 && strncmp(p + 1, "id", 2) == 0)
+                v = "2018-Q1-r1";
             n += (size_t)snprintf(out + n, sizeof out - n, "%s", v);
             p = e + 1;
         } else {
@@ -161,6 +175,8 @@ static char *concrete(const struct route *rt, const char *code, const char *peri
         q = "?period=2018-Q1&regionSet=safetyRegion&stage=reported";
     else if (strcmp(rt->name, "auditEvents.list") == 0)
         q = "?limit=2";
+    else if (kind_of(rt) == K_RELEASE_MAKE || kind_of(rt) == K_RELEASE_READ)
+        q = "";
     else if (rt->method == METHOD_PUT || rt->method == METHOD_POST)
         q = "?dryRun=true";
     else if (kind_of(rt) == K_AGGREGATE)
@@ -179,6 +195,8 @@ static char *write_body(const struct route *rt, const char *code, const char *pe
             "\"done\"}}");
     else if (strstr(rt->pattern, "/funnels/"))
         b = strdup("{\"stages\":{\"signalled\":{\"total\":9},\"reported\":{\"total\":7}}}");
+    else if (strcmp(rt->pattern, "/v1/releases") == 0)
+        CHECK(asprintf(&b, "{\"period\":\"%s\",\"status\":\"provisional\"}", period) > 0);
     else if (strstr(rt->pattern, "imports"))
         CHECK(asprintf(&b,
                        "[{\"municipality\":\"%s\",\"period\":\"%s\",\"stages\":{\"reported\":"
@@ -261,10 +279,12 @@ static void check_cell(const struct route *rt, enum caller c, const char *code, 
         switch (k) {
         case K_ME:
         case K_AGGREGATE:
+        case K_RELEASE_READ:
             allowed = true;
             break;
         case K_AUDIT:
         case K_DELETE:
+        case K_RELEASE_MAKE:
             allowed = c == C_RAPPORTEUR;
             break;
         case K_WRITE:
@@ -282,7 +302,10 @@ static void check_cell(const struct route *rt, enum caller c, const char *code, 
         } else if (k == K_ME || k == K_AGGREGATE || k == K_AUDIT) {
             if (s != 200)
                 want = "200";
-        } else if (k == K_SINGULAR_READ || k == K_DELETE) {
+        } else if (k == K_RELEASE_MAKE) {
+            if (s != 201)
+                want = "201 (the rapporteur makes a release)";
+        } else if (k == K_SINGULAR_READ || k == K_DELETE || k == K_RELEASE_READ) {
             if (!((s >= 200 && s < 300) || s == 404))
                 want = "2xx or 404 (allowed)";
         } else if (k == K_WRITE) {
@@ -455,6 +478,8 @@ static void push_vr14(void)
                   BODY(r));
         http_response_free(r);
     }
+    /* Protected callers read releases (design §8): release what was just written. */
+    itest_make_release(SDC_PERIOD, NULL, 0);
 }
 
 /* Every "count" (and "value") member anywhere in a document: none may lie in 1..4. */

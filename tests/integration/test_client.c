@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 struct run_result {
@@ -478,6 +479,48 @@ Test(client, a_json_import_and_an_idempotent_retry)
                  rv.out);
     json_decref(revs);
     run_free(&rv);
+}
+
+/* GM0518 2019-Q1. Every push carries an Idempotency-Key (issue 20 item 11): re-sending a push
+ * with its key after another writer came in between — what a retry after a lost answer does —
+ * gets the first answer and writes no second revision; the key on another body is refused. */
+Test(client, a_push_repeated_with_its_key_after_another_writer_writes_nothing)
+{
+    char key[96];
+    snprintf(key, sizeof key, "itest-client-push-%ld-%ld", (long)getpid(), (long)time(NULL));
+    const char *first = "{\"stages\": {\"reported\": {\"total\": 12}}}";
+    RUN(a, first, rapporteur(), "push", "funnel", "GM0518", "2019-Q1", "-", "--format", "json",
+        "--idempotency-key", key, "-v");
+    cr_assert_eq(a.code, 0, "exit %d: %s", a.code, a.err);
+    char sent[160];
+    snprintf(sent, sizeof sent, "> Idempotency-Key: %s", key);
+    cr_assert_not_null(strstr(a.err, sent), "the push did not send its key: %s", a.err);
+    RUN(b, "{\"stages\": {\"reported\": {\"total\": 13}}}", rapporteur(), "push", "funnel",
+        "GM0518", "2019-Q1", "-", "--format", "json", "-v");
+    cr_assert_eq(b.code, 0, "the other writer: exit %d: %s", b.code, b.err);
+    cr_assert_not_null(strstr(b.err, "> Idempotency-Key: "), "a push without a key: %s", b.err);
+    cr_assert_null(strstr(b.err, sent), "the other push reused the first push's key");
+    RUN(c, first, rapporteur(), "push", "funnel", "GM0518", "2019-Q1", "-", "--format", "json",
+        "--idempotency-key", key, "-v");
+    cr_assert_eq(c.code, 0, "the repeat: exit %d: %s", c.code, c.err);
+    cr_assert_str_eq(c.out, a.out, "the repeat did not get the first answer");
+    cr_assert(strstr(c.err, "< Idempotent-Replayed: true") != NULL, "%s", c.err);
+    RUN(d, "{\"stages\": {}}", rapporteur(), "push", "funnel", "GM0518", "2019-Q1", "-",
+        "--idempotency-key", key);
+    cr_assert_eq(d.code, 2, "the key on another body: exit %d: %s", d.code, d.err);
+    cr_assert_not_null(strstr(d.err, "409"), "%s", d.err);
+    run_free(&a), run_free(&b), run_free(&c), run_free(&d);
+
+    RUN(rv, NULL, rapporteur(), "revisions", "funnel", "GM0518", "2019-Q1", "--format", "json");
+    cr_assert_eq(rv.code, 0, "%s", rv.err);
+    json_t *revs = json_loads(rv.out, 0, NULL);
+    cr_assert_eq(json_array_size(json_object_get(revs, "revisions")), 2,
+                 "two writers, two revisions: %s", rv.out);
+    json_decref(revs);
+    run_free(&rv);
+    json_t *f = get_funnel("GM0518", "2019-Q1");
+    cr_assert_eq(stage_total(f, "reported"), 13, "the repeat overwrote the other writer");
+    json_decref(f);
 }
 
 Test(client, format_json_prints_the_servers_json)

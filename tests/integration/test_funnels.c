@@ -11,6 +11,7 @@
 #include <libpq-fe.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1186,4 +1187,209 @@ Test(cells, stored_counts_and_keys, .timeout = 60)
     PQclear(res);
     free(secret);
     PQfinish(db);
+}
+
+/* ---- Idempotency-Key (issue 20 item 11) ---------------------------------------------------- */
+
+/* A key no other run or test uses. */
+static void unique_key(char *out, size_t cap, const char *tag)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(out, cap, "funnels-%s-%ld-%ld-%ld", tag, (long)getpid(), (long)ts.tv_sec, ts.tv_nsec);
+}
+
+static void expect_conflict(struct http_response *r, const char *what)
+{
+    expect_problem(r, 409, what);
+    const char *type = itest_str_of(r->json, "type");
+    cr_assert(type && strstr(type, "/idempotency-conflict"), "%s: problem type %s", what,
+              type ? type : "(none)");
+    cr_assert_null(http_header(r, "Idempotent-Replayed"), "%s: a 409 says it was replayed", what);
+}
+
+static void expect_replayed(struct http_response *r, bool replayed, const char *what)
+{
+    const char *h = http_header(r, "Idempotent-Replayed");
+    if (replayed)
+        cr_assert(h && strcmp(h, "true") == 0, "%s: no Idempotent-Replayed: true (got %s)", what,
+                  h ? h : "(none)");
+    else
+        cr_assert_null(h, "%s: the first answer says it was replayed", what);
+}
+
+static size_t revision_count(const char *code, const char *period)
+{
+    json_t *list = revisions_of(RAPPORTEUR, code, period, 200);
+    size_t n = json_array_size(list);
+    json_decref(list);
+    return n;
+}
+
+/* GM0599 2019-Q1; GM0599 2022-Q4 (never written). A PUT whose answer was lost is retried after
+ * another writer came in between: with its Idempotency-Key the retry gets the first answer and
+ * writes nothing, where a bare retry would have written the old figures over the new ones. */
+Test(idempotency, a_retried_put_gets_its_first_answer_and_writes_nothing, .timeout = 60)
+{
+    static const char first_body[] = "{\"stages\": {\"reported\": {\"total\": 21}}}";
+    static const char other_body[] = "{\"stages\": {\"reported\": {\"total\": 34}}}";
+    char key[128], hdr[160];
+    unique_key(key, sizeof key, "put");
+    snprintf(hdr, sizeof hdr, "Idempotency-Key: %s", key);
+    const char *const keyed[] = {hdr, NULL};
+    const char *gm0599 = token("TOKEN_GM0599");
+
+    struct http_response *first = put_funnel(gm0599, "GM0599", "2019-Q1", NULL, first_body, keyed);
+    expect_status(first, 201, "keyed PUT");
+    expect_document(first, "GM0599", "2019-Q1", 1, "GM0599 itest data office", "keyed PUT");
+    expect_replayed(first, false, "keyed PUT");
+
+    /* Another writer (another principal) stores other figures. */
+    struct http_response *r = put_funnel(RAPPORTEUR, "GM0599", "2019-Q1", NULL, other_body, NULL);
+    expect_status(r, 200, "the other writer");
+    itest_expect_etag(r, 2, "the other writer");
+    http_response_free(r);
+
+    /* The retry: the first answer — 201, its ETag, Location and document — and no revision. */
+    struct http_response *again = put_funnel(gm0599, "GM0599", "2019-Q1", NULL, first_body, keyed);
+    expect_status(again, 201, "keyed retry");
+    expect_replayed(again, true, "keyed retry");
+    itest_expect_etag(again, 1, "keyed retry");
+    cr_assert_str_eq(http_header(again, "Location") ? http_header(again, "Location") : "(none)",
+                     "/v1/municipalities/GM0599/funnels/2019-Q1");
+    cr_assert(json_equal(first->json, again->json),
+              "the replayed answer differs:\nfirst %.*s\nretry %.*s", BODY(first), BODY(again));
+    http_response_free(again);
+    http_response_free(first);
+    cr_assert_eq(revision_count("GM0599", "2019-Q1"), 2, "the keyed retry wrote a revision");
+    r = get_funnel(RAPPORTEUR, "GM0599", "2019-Q1", NULL);
+    expect_status(r, 200, "GET after the retry");
+    cr_assert_eq(stage_total(r->json, "reported"), 34, "the retry overwrote the other writer");
+    http_response_free(r);
+
+    /* The same key with another body, or on another resource: 409, nothing written. */
+    r = put_funnel(gm0599, "GM0599", "2019-Q1", NULL, "{\"stages\": {}}", keyed);
+    expect_conflict(r, "same key, another body");
+    http_response_free(r);
+    r = put_funnel(gm0599, "GM0599", "2022-Q4", NULL, first_body, keyed);
+    expect_conflict(r, "same key, another path");
+    http_response_free(r);
+    expect_absent("GM0599", "2022-Q4", "the other path after a 409");
+    char *path = funnel_path("GM0599", "2019-Q1", NULL);
+    r = req("DELETE", path, RAPPORTEUR, NULL, NULL, NULL);
+    http_response_free(r); /* revision 3, a tombstone */
+    r = req("PUT", path, gm0599, "application/json", first_body, keyed);
+    expect_status(r, 201, "the keyed PUT again after a delete");
+    expect_replayed(r, true, "the keyed PUT again after a delete");
+    itest_expect_etag(r, 1, "the keyed PUT again after a delete: still the first answer");
+    http_response_free(r);
+    cr_assert_eq(revision_count("GM0599", "2019-Q1"), 3, "a 409 or a replay wrote a revision");
+    expect_absent("GM0599", "2019-Q1", "the replay re-created the deleted funnel");
+
+    /* Keys belong to their principal: the rapporteur's request with GM0599's key is its own. */
+    r = req("PUT", path, RAPPORTEUR, "application/json", first_body, keyed);
+    expect_status(r, 201, "another principal with the same key");
+    expect_replayed(r, false, "another principal with the same key");
+    itest_expect_etag(r, 4, "another principal with the same key");
+    http_response_free(r);
+    cr_assert_eq(revision_count("GM0599", "2019-Q1"), 4);
+
+    /* A malformed key is invalid input, and nothing is written. */
+    const char *const bad[] = {"Idempotency-Key: two words", NULL};
+    r = put_funnel(gm0599, "GM0599", "2019-Q1", NULL, other_body, bad);
+    expect_error(r, "header", "Idempotency-Key", "invalid", "a key with a space");
+    http_response_free(r);
+    cr_assert_eq(revision_count("GM0599", "2019-Q1"), 4);
+    free(path);
+}
+
+/* GM0106 2019-Q1; GM0106 2022-Q4 (never written). A DELETE whose answer was lost is retried after
+ * the funnel was submitted again: with its key the retry answers 204 again and deletes nothing. */
+Test(idempotency, a_retried_delete_gets_its_first_answer_and_deletes_nothing, .timeout = 60)
+{
+    static const char body[] = "{\"stages\": {\"reported\": {\"total\": 8}}}";
+    char key[128], hdr[160];
+    unique_key(key, sizeof key, "delete");
+    snprintf(hdr, sizeof hdr, "Idempotency-Key: %s", key);
+    const char *const keyed[] = {hdr, NULL};
+    char *path = funnel_path("GM0106", "2019-Q1", NULL);
+
+    struct http_response *r = put_funnel(RAPPORTEUR, "GM0106", "2019-Q1", NULL, body, NULL);
+    expect_status(r, 201, "create");
+    http_response_free(r);
+    r = req("DELETE", path, RAPPORTEUR, NULL, NULL, keyed);
+    expect_status(r, 204, "keyed DELETE");
+    expect_replayed(r, false, "keyed DELETE");
+    http_response_free(r);
+    r = put_funnel(RAPPORTEUR, "GM0106", "2019-Q1", NULL, body, NULL);
+    expect_status(r, 201, "submitted again");
+    itest_expect_etag(r, 3, "submitted again");
+    http_response_free(r);
+
+    r = req("DELETE", path, RAPPORTEUR, NULL, NULL, keyed);
+    expect_status(r, 204, "keyed DELETE retried");
+    expect_replayed(r, true, "keyed DELETE retried");
+    cr_assert_eq(r->body_len, 0);
+    http_response_free(r);
+    r = get_funnel(RAPPORTEUR, "GM0106", "2019-Q1", NULL);
+    expect_status(r, 200, "the retried DELETE deleted the new submission");
+    http_response_free(r);
+    cr_assert_eq(revision_count("GM0106", "2019-Q1"), 3);
+
+    /* The same key for another request: a PUT on this path, a DELETE elsewhere. */
+    r = put_funnel(RAPPORTEUR, "GM0106", "2019-Q1", NULL, body, keyed);
+    expect_conflict(r, "the DELETE's key on a PUT");
+    http_response_free(r);
+    char *other = funnel_path("GM0106", "2022-Q4", NULL);
+    r = req("DELETE", other, RAPPORTEUR, NULL, NULL, keyed);
+    expect_conflict(r, "the DELETE's key on another path");
+    http_response_free(r);
+    cr_assert_eq(revision_count("GM0106", "2019-Q1"), 3, "a 409 wrote a revision");
+    r = get_funnel(RAPPORTEUR, "GM0106", "2019-Q1", NULL);
+    expect_status(r, 200, "after the 409s");
+    itest_expect_etag(r, 3, "after the 409s");
+    http_response_free(r);
+    free(other);
+    free(path);
+}
+
+/* GM0109 2019-Q1 (written once, at the end). While the first request with a key is still running
+ * — its transaction holds the key — a second one gets 409 with Retry-After, writing nothing; once
+ * the first is done, the key works. The "first request" here is a transaction holding the key's
+ * lock as idempotency_claim() takes it (sql/009). */
+Test(idempotency, a_key_still_running_is_409_with_retry_after, .timeout = 60)
+{
+    char key[128], hdr[160];
+    unique_key(key, sizeof key, "running");
+    snprintf(hdr, sizeof hdr, "Idempotency-Key: %s", key);
+    const char *const keyed[] = {hdr, NULL};
+    struct http_response *me = req("GET", "/v1/me", RAPPORTEUR, NULL, NULL, NULL);
+    expect_status(me, 200, "GET /v1/me");
+    char lock[256];
+    snprintf(lock, sizeof lock, "%s|%s", itest_str_of(me->json, "id"), key);
+    http_response_free(me);
+
+    PGconn *c = db_connect();
+    PQclear(PQexec(c, "BEGIN"));
+    const char *params[] = {lock};
+    PQclear(db_query(c, "SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", 1, params));
+    static const char body[] = "{\"stages\": {\"reported\": {\"total\": 3}}}";
+    struct http_response *r = put_funnel(RAPPORTEUR, "GM0109", "2019-Q1", NULL, body, keyed);
+    expect_conflict(r, "the key while its first request runs");
+    const char *ra = http_header(r, "Retry-After");
+    cr_assert(ra && strcmp(ra, "1") == 0, "no Retry-After: 1 (got %s)", ra ? ra : "(none)");
+    http_response_free(r);
+    expect_absent("GM0109", "2019-Q1", "after the 409");
+    PQclear(PQexec(c, "ROLLBACK"));
+    PQfinish(c);
+
+    r = put_funnel(RAPPORTEUR, "GM0109", "2019-Q1", NULL, body, keyed);
+    expect_status(r, 201, "the key once the first request is done");
+    expect_replayed(r, false, "the key once the first request is done");
+    http_response_free(r);
+    /* A key used for another request is final: no Retry-After. */
+    r = put_funnel(RAPPORTEUR, "GM0109", "2019-Q1", NULL, "{\"stages\": {}}", keyed);
+    expect_conflict(r, "the key with another body");
+    cr_assert_null(http_header(r, "Retry-After"), "a final 409 with Retry-After");
+    http_response_free(r);
 }

@@ -521,6 +521,28 @@ Test(imports_csv, bad_rows_named, .timeout = 60)
     expect_absent("GM0164", "2021-Q2", "GM0164 after a rejected CSV");
 }
 
+/* GM0177 2021-Q3 (never written). Issue 20 item 6: "GM0177\0Jan Jansen" was imported as GM0177
+ * with status 200, the bytes after the NUL gone. */
+Test(imports_csv, nul_byte_refused_naming_the_row, .timeout = 60)
+{
+    static const char csv[] = "municipality,period,stage,dimension,category,count\n"
+                              "GM0177\0Jan Jansen,2021-Q3,reported,total,,5\n"
+                              "GM0177,2021-Q3,helped,total,,2\n";
+    struct http_response *r =
+        req("POST", "/v1/imports", RAPPORTEUR, "text/csv", csv, sizeof csv - 1, NULL);
+    expect_problem(r, 400, "CSV with a NUL byte in row 2");
+    json_t *e = find_error(r->json, "row 2", "nul-byte");
+    cr_assert(e, "no nul-byte violation at row 2: %.*s", BODY(r));
+    const char *detail = itest_str_of(e, "detail");
+    cr_assert(detail && strstr(detail, "row 2") && strstr(detail, "NUL byte (0x00)"), "%.*s",
+              BODY(r));
+    cr_assert_str_eq(itest_str_of(e, "in") ? itest_str_of(e, "in") : "(none)", "body");
+    /* Reading stops at the NUL, so the summary counts the funnels read before it: none. */
+    expect_rejected_summary(r, 0, "CSV with a NUL byte");
+    http_response_free(r);
+    expect_absent("GM0177", "2021-Q3", "GM0177 after a CSV with a NUL byte");
+}
+
 /* The codes of the first n municipalities of GET /v1/municipalities. */
 static char (*municipality_codes(size_t n))[8]
 {

@@ -10,9 +10,11 @@
 #include "harness.h"
 
 #include <criterion/criterion.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- helpers ------------------------------------------------------------------------------- */
@@ -735,4 +737,79 @@ Test(aggregate, query_errors, .timeout = 60)
     cr_assert(itest_int_of(row, "expected") >= 300, "%.*s", BODY(r));
     cr_assert(itest_int_of(row, "reporting") >= 4, "%.*s", BODY(r));
     http_response_free(r);
+}
+
+/* ---- Idempotency-Key (issue 20 item 11) ---------------------------------------------------- */
+
+static void keyed_header(char *out, size_t cap, const char *tag)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(out, cap, "Idempotency-Key: networks-%s-%ld-%ld-%ld", tag, (long)getpid(),
+             (long)ts.tv_sec, ts.tv_nsec);
+}
+
+static bool replayed(struct http_response *r)
+{
+    const char *h = http_header(r, "Idempotent-Replayed");
+    return h && strcmp(h, "true") == 0;
+}
+
+/* GM0363 2020-Q2; GM0363 2020-Q3 (never written). A network is a submission kind like the funnel:
+ * its PUT and DELETE take an Idempotency-Key the same way, and a replay carries the steps the
+ * first answer derived. */
+Test(networks, a_keyed_retry_gets_the_first_answer_and_writes_nothing, .timeout = 60)
+{
+    char put_key[160], delete_key[160];
+    keyed_header(put_key, sizeof put_key, "put");
+    keyed_header(delete_key, sizeof delete_key, "delete");
+    const char *const put_keyed[] = {put_key, NULL};
+    const char *const delete_keyed[] = {delete_key, NULL};
+    const char *gm0363 = token("TOKEN_GM0363");
+
+    struct http_response *first = put_network(gm0363, "GM0363", "2020-Q2", NULL, FULL, put_keyed);
+    expect_status(first, 201, "keyed PUT");
+    expect_network(first, "GM0363", "2020-Q2", 1, 8, 8, "keyed PUT");
+    cr_assert(!replayed(first), "the first answer says it was replayed");
+    struct http_response *r = put_network(RAPPORTEUR, "GM0363", "2020-Q2", NULL, "{}", NULL);
+    expect_status(r, 200, "another writer");
+    http_response_free(r);
+
+    struct http_response *again = put_network(gm0363, "GM0363", "2020-Q2", NULL, FULL, put_keyed);
+    expect_status(again, 201, "keyed retry");
+    cr_assert(replayed(again), "the retry lacks Idempotent-Replayed: true");
+    expect_network(again, "GM0363", "2020-Q2", 1, 8, 8, "keyed retry");
+    cr_assert(json_equal(first->json, again->json), "replayed answer differs:\n%.*s\n%.*s",
+              BODY(first), BODY(again));
+    http_response_free(again);
+    http_response_free(first);
+    r = get_network(RAPPORTEUR, "GM0363", "2020-Q2", NULL);
+    expect_network(r, "GM0363", "2020-Q2", 2, 0, 0, "GET after the keyed retry");
+    http_response_free(r);
+
+    r = put_network(gm0363, "GM0363", "2020-Q2", NULL, "{\"partners\": {}}", put_keyed);
+    expect_problem(r, 409, "same key, another body");
+    cr_assert(strstr(itest_str_of(r->json, "type"), "/idempotency-conflict"), "%.*s", BODY(r));
+    http_response_free(r);
+    r = put_network(gm0363, "GM0363", "2020-Q3", NULL, FULL, put_keyed);
+    expect_problem(r, 409, "same key, another period");
+    http_response_free(r);
+    expect_absent("GM0363", "2020-Q3", "the other period after a 409");
+
+    r = delete_network(RAPPORTEUR, "GM0363", "2020-Q2", delete_keyed);
+    expect_status(r, 204, "keyed DELETE");
+    cr_assert(!replayed(r));
+    http_response_free(r);
+    r = delete_network(RAPPORTEUR, "GM0363", "2020-Q2", delete_keyed);
+    expect_status(r, 204, "keyed DELETE retried (a bare retry would be 404)");
+    cr_assert(replayed(r), "the DELETE's retry lacks Idempotent-Replayed: true");
+    http_response_free(r);
+    r = put_network(gm0363, "GM0363", "2020-Q2", NULL, FULL, put_keyed);
+    expect_status(r, 201, "the keyed PUT once more, after the delete");
+    cr_assert(replayed(r));
+    http_response_free(r);
+    expect_absent("GM0363", "2020-Q2", "a replay re-created the deleted network");
+    json_t *list = revisions_of(RAPPORTEUR, "GM0363", "2020-Q2");
+    cr_assert_eq(json_array_size(list), 3, "revisions: two PUTs and one tombstone, no more");
+    json_decref(list);
 }

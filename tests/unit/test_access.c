@@ -243,3 +243,55 @@ Test(access, cache_kind_separates_what_callers_see, .timeout = 60)
             cr_assert_eq(same_key, same_view, "%s / %s", table[i].name, table[j].name);
         }
 }
+
+/* A row of an aggregate is raw only where the caller may see every municipality contributing to
+ * it raw (design §3.3; issue 20 item 5): under boundaries=current the row of today's GM0344 also
+ * sums its predecessor GM0088, and a token holding GM0344 alone must not see GM0088 raw there. */
+Test(access, a_row_is_raw_only_when_every_contributor_is, .timeout = 60)
+{
+    static const struct principal successor = {
+        .authenticated = true, .id = 10, .role = ROLE_MUNICIPALITY, .codes = "GM0344"};
+    static const struct principal both = {
+        .authenticated = true, .id = 11, .role = ROLE_MUNICIPALITY, .codes = "GM0088,GM0344"};
+    static const struct principal rapporteur = {
+        .authenticated = true, .id = 12, .role = ROLE_RAPPORTEUR, .codes = ""};
+    static const struct principal analyst = {
+        .authenticated = true, .id = 13, .role = ROLE_ANALYST, .codes = ""};
+    static const struct principal nobody = {.authenticated = false, .codes = NULL};
+    static const struct principal unauthenticated_municipality = {
+        .authenticated = false, .role = ROLE_MUNICIPALITY, .codes = "GM0344"};
+    static const struct {
+        const char *who;
+        const struct principal *p;
+        const char *contributors;
+        bool raw;
+    } rows[] = {
+        {"successor, its own row", &successor, "GM0344", true},
+        {"successor, with its predecessor", &successor, "GM0088,GM0344", false},
+        {"successor, predecessor listed last", &successor, "GM0344,GM0088", false},
+        {"successor, the predecessor alone", &successor, "GM0088", false},
+        {"successor, a region of others", &successor, "GM0307,GM0310,GM0312", false},
+        {"both codes, with the predecessor", &both, "GM0088,GM0344", true},
+        {"both codes, one of them", &both, "GM0088", true},
+        {"both codes, a third contributes", &both, "GM0088,GM0344,GM0599", false},
+        {"successor, a code that merely contains its own", &successor, "GM03440", false},
+        {"successor, a piece of its own code", &successor, "GM034", false},
+        {"successor, an empty list", &successor, "", false},
+        {"successor, no list", &successor, NULL, false},
+        {"successor, an empty piece", &successor, "GM0344,", false},
+        {"successor, an empty first piece", &successor, ",GM0344", false},
+        {"successor, a doubled comma", &successor, "GM0344,,GM0344", false},
+        {"successor, the same code twice", &successor, "GM0344,GM0344", true},
+        {"successor, an overlong piece", &successor, "GM0344GM0344GM0344GM0344", false},
+        {"rapporteur, any row", &rapporteur, "GM0088,GM0344,GM0599", true},
+        {"rapporteur, no list", &rapporteur, NULL, true},
+        {"analyst, a single municipality", &analyst, "GM0344", false},
+        {"no token", &nobody, "GM0344", false},
+        {"unauthenticated municipality", &unauthenticated_municipality, "GM0344", false},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        cr_assert_eq(access_sees_row_raw(rows[i].p, rows[i].contributors), rows[i].raw,
+                     "%s (\"%s\"): expected %s", rows[i].who,
+                     rows[i].contributors ? rows[i].contributors : "NULL",
+                     rows[i].raw ? "raw" : "protected");
+}

@@ -641,6 +641,96 @@ Test(aggregate_csv, a_region_name_with_the_delimiter_or_a_quote_is_quoted, .time
     catalog_free(cat);
 }
 
+/* CSV injection (OWASP; issue 20 item 10): a text cell a spreadsheet would take for a formula —
+ * starting with =, +, -, @, TAB or CR — is prefixed with a single quote and quoted, in both
+ * profiles; everything else is written as before. */
+Test(aggregate_csv, formula_like_region_names_are_defused_in_both_profiles, .timeout = 120)
+{
+    static const struct {
+        const char *name, *comma, *excel; /* the name and its cell in each profile */
+    } cases[] = {
+        {"=HYPERLINK(\"http://x.invalid\",\"klik\")",
+         "\"'=HYPERLINK(\"\"http://x.invalid\"\",\"\"klik\"\")\"",
+         "\"'=HYPERLINK(\"\"http://x.invalid\"\",\"\"klik\"\")\""},
+        {"+31 20 123", "\"'+31 20 123\"", "\"'+31 20 123\""},
+        {"-2+3", "\"'-2+3\"", "\"'-2+3\""},
+        {"@SUM(A1:A9)", "\"'@SUM(A1:A9)\"", "\"'@SUM(A1:A9)\""},
+        {"\t=1+1", "\"'\t=1+1\"", "\"'\t=1+1\""},
+        {"\r=1+1", "\"'\r=1+1\"", "\"'\r=1+1\""},
+        {"=A1;B1", "\"'=A1;B1\"", "\"'=A1;B1\""},
+        /* not at the start, or not one of the six: untouched */
+        {"Noord=Zuid", "Noord=Zuid", "Noord=Zuid"},
+        {" =1", " =1", " =1"},
+        {"'s-Hertogenbosch", "'s-Hertogenbosch", "'s-Hertogenbosch"},
+    };
+    struct catalog *cat = load_catalog();
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct agg_cell c = cell("reported", "", 1, 12, 2, 0);
+        struct agg_region *rs = calloc(1, sizeof *rs);
+        region(&rs[0], "X1", cases[i].name, 3, 1, true, 0, &c, 1);
+        json_t *rows = aggregate_funnel_rows(rs, 1, cat, NULL, &SDC);
+        for (int excel = 0; excel <= 1; excel++) {
+            char want[160];
+            snprintf(want, sizeof want, "\r\n2025-Q1%cX1%c%s%cfalse%c", excel ? ';' : ',',
+                     excel ? ';' : ',', excel ? cases[i].excel : cases[i].comma, excel ? ';' : ',',
+                     excel ? ';' : ',');
+            char *csv = aggregate_funnels_csv(rows, NULL, excel);
+            cr_assert_not_null(csv);
+            cr_assert_not_null(strstr(csv, want), "case %zu (%s profile): want %s in\n%s", i,
+                               excel ? "excel" : "comma", want, csv);
+            free(csv);
+        }
+        json_decref(rows);
+        agg_regions_free(rs, 1);
+    }
+    catalog_free(cat);
+}
+
+/* Numbers are not text: a negative z-score stays a number in both profiles, while a formula-like
+ * name in the same line is defused; comparisons, completeness and networks write names the same
+ * way as funnels. */
+Test(aggregate_csv, negative_numbers_stay_numbers_and_every_writer_defuses, .timeout = 120)
+{
+    struct catalog *cat = load_catalog();
+    const long long counts[] = {30, 50};
+    json_t *national;
+    json_t *rows = rows_with_reported(cat, counts, 2, &national);
+    json_object_set_new(json_object_get(json_array_get(rows, 0), "region"), "name",
+                        json_string("-Region 1"));
+    json_t *res = aggregate_compare(rows, national, "reported", METRIC_COUNT);
+    char *csv = aggregate_compare_csv(res, false);
+    cr_assert_not_null(strstr(csv, "\r\n2025-Q1,VR01,\"'-Region 1\",false,2,30,0.38,-1,2,published"
+                                   "\r\n"),
+                       "%s", csv);
+    free(csv);
+    csv = aggregate_compare_csv(res, true);
+    cr_assert_not_null(strstr(csv, "\r\n2025-Q1;VR01;\"'-Region 1\";false;2;30;0,38;-1;2;published"
+                                   "\r\n"),
+                       "%s", csv);
+    free(csv);
+    json_decref(res);
+    json_decref(rows);
+    json_decref(national);
+
+    json_t *body =
+        json_pack("{s:s, s:[{s:{s:s, s:s}, s:i, s:i, s:i, s:[s], s:[]}]}", "period", "2025-Q1",
+                  "rows", "region", "code", "X1", "name", "@Noord", "expected", 2, "funnels", 1,
+                  "networks", 2, "missingFunnels", "GM0014", "missingNetworks");
+    csv = aggregate_completeness_csv(body, false);
+    cr_assert_not_null(strstr(csv, "\r\n2025-Q1,X1,\"'@Noord\",2,1,2,GM0014,\r\n"), "%s", csv);
+    free(csv);
+    json_decref(body);
+
+    body = json_pack("{s:s, s:[{s:{s:s, s:s}, s:i, s:i, s:{s:i}}]}", "period", "2025-Q1", "rows",
+                     "region", "code", "X1", "name", "+Zuid", "reporting", 1, "expected", 2,
+                     "stepsMet", "3", 1);
+    csv = aggregate_networks_csv(body, true);
+    cr_assert_not_null(strstr(csv, "\r\n2025-Q1;X1;\"'+Zuid\";1;2;stepsMet;;3;1\r\n"), "%s", csv);
+    free(csv);
+    json_decref(body);
+    catalog_free(cat);
+}
+
 Test(aggregate_csv, comparisons_csv_has_rank_and_value_columns, .timeout = 120)
 {
     struct catalog *cat = load_catalog();

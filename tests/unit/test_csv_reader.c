@@ -1,5 +1,7 @@
-/* Unit tests of core/csv_reader: delimiters, BOM, line ends, quoting, numbering, errors, caps. */
+/* Unit tests of core/csv_reader: delimiters, BOM, line ends, quoting, numbering, errors, caps, NUL
+ * bytes. */
 #include "core/csv_reader.h"
+#include "core/load_csv.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -225,4 +227,138 @@ Test(csv_reader, feed_after_finish_is_refused, .timeout = 60)
     cr_assert_eq(csv_reader_finish(r), 0);
     cr_assert_eq(csv_reader_feed(r, "b\n", 2), CSV_READER_ESTATE);
     csv_reader_free(r);
+}
+
+/* ---- NUL bytes (issue 20 item 6) ------------------------------------------------------------ */
+
+/* A table entry holding text that may contain NUL bytes, with its length. */
+#define TEXT_CASE(text, ...)                                                                       \
+    {                                                                                              \
+        text, sizeof text - 1, __VA_ARGS__                                                         \
+    }
+
+/* Parses text[0..len) (which may hold NUL bytes) with the streaming API; returns the result and
+ * copies the error and its row. */
+static int parse_nul(const char *text, size_t len, struct seen *s, char *err, size_t errlen,
+                     size_t *row)
+{
+    struct csv_reader *r = csv_reader_new(collect, s, NULL);
+    cr_assert_not_null(r);
+    int rc = csv_reader_feed(r, text, len);
+    if (!rc)
+        rc = csv_reader_finish(r);
+    snprintf(err, errlen, "%s", csv_reader_error(r));
+    *row = csv_reader_error_row(r);
+    csv_reader_free(r);
+    return rc;
+}
+
+Test(csv_reader, a_nul_byte_is_an_error_naming_row_and_line, .timeout = 60)
+{
+    /* What "GM0599\0Jan Jansen" would have been read as: "GM0599", the rest vanishing. */
+    static const char text[] = "municipality,period\nGM0599\0Jan Jansen,2021-Q3\nGM0014,2021-Q3\n";
+    struct seen s = {0};
+    char err[160];
+    size_t row;
+    cr_assert_eq(parse_nul(text, sizeof text - 1, &s, err, sizeof err, &row), CSV_READER_ENUL);
+    cr_assert_str_eq(err, "line 2: the CSV holds a NUL byte (0x00)");
+    cr_assert_eq(row, 2);
+    cr_assert_eq(s.n, 1, "only the header was delivered; row 2 never reaches the callback");
+
+    /* The convenience wrapper says the same. */
+    memset(&s, 0, sizeof s);
+    char err2[160] = "";
+    cr_assert_eq(
+        csv_reader_parse_buffer(text, sizeof text - 1, collect, &s, NULL, err2, sizeof err2),
+        CSV_READER_ENUL);
+    cr_assert_str_eq(err2, err);
+}
+
+Test(csv_reader, a_nul_byte_anywhere_is_refused, .timeout = 60)
+{
+    static const struct {
+        const char *text;
+        size_t len;
+        size_t row, line;
+    } cases[] = {
+        TEXT_CASE("a,b\0c\n1,2\n", 1, 1),          /* in the header */
+        TEXT_CASE("\0", 1, 1),                     /* alone */
+        TEXT_CASE("a,b\n1,\"x\ny\0\"\n", 2, 3),    /* in a quoted field, on its second line */
+        TEXT_CASE("a,b\n\n\n1,2\0\n", 2, 4),       /* after blank lines: row 2 on line 4 */
+        TEXT_CASE("a;b\r\n1;2\r\n3;\0\r\n", 3, 3), /* ';' and CRLF */
+        TEXT_CASE("a,b\n1,2\n3,4,\0", 3, 3),       /* an extra field of a last, unended row */
+        TEXT_CASE("\xEF\xBB\xBF\0a,b\n", 1, 1),    /* right after the BOM */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct seen s = {0};
+        char err[160], want[64];
+        size_t row;
+        cr_assert_eq(parse_nul(cases[i].text, cases[i].len, &s, err, sizeof err, &row),
+                     CSV_READER_ENUL, "case %zu: %s", i, err);
+        cr_assert_eq(row, cases[i].row, "case %zu: row %zu", i, row);
+        snprintf(want, sizeof want, "line %zu: the CSV holds a NUL byte (0x00)", cases[i].line);
+        cr_assert_str_eq(err, want, "case %zu", i);
+        cr_assert_eq(s.n, cases[i].row - 1, "case %zu: rows before it are delivered", i);
+
+        /* Fed a byte at a time, the same. */
+        memset(&s, 0, sizeof s);
+        struct csv_reader *r = csv_reader_new(collect, &s, NULL);
+        int rc = 0;
+        for (size_t b = 0; b < cases[i].len && rc == 0; b++)
+            rc = csv_reader_feed(r, cases[i].text + b, 1);
+        if (!rc)
+            rc = csv_reader_finish(r);
+        cr_assert_eq(rc, CSV_READER_ENUL, "case %zu byte by byte", i);
+        cr_assert_str_eq(csv_reader_error(r), want, "case %zu byte by byte", i);
+        cr_assert_eq(csv_reader_error_row(r), cases[i].row, "case %zu byte by byte", i);
+        csv_reader_free(r);
+    }
+}
+
+Test(csv_reader, error_row_is_zero_without_a_reader_error, .timeout = 60)
+{
+    struct seen s = {0};
+    struct csv_reader *r = csv_reader_new(collect, &s, NULL);
+    cr_assert_eq(csv_reader_feed(r, "a\n1\n", 4), 0);
+    cr_assert_eq(csv_reader_finish(r), 0);
+    cr_assert_eq(csv_reader_error_row(r), 0);
+    cr_assert_eq(csv_reader_feed(r, "b\n", 2), CSV_READER_ESTATE);
+    cr_assert_eq(csv_reader_error_row(r), 0, "feeding after the end is in no row");
+    csv_reader_free(r);
+
+    memset(&s, 0, sizeof s);
+    char err[160];
+    size_t row;
+    cr_assert_eq(parse_nul("a,b\n1,2\n3,\"open\n", 16, &s, err, sizeof err, &row),
+                 CSV_READER_ESYNTAX);
+    cr_assert_eq(row, 3, "other errors name their row too");
+}
+
+/* The other consumer of the reader that reads client files, `trechterd load` (core/load_csv.c),
+ * refuses a NUL byte through it, naming the line, wherever it is: in a column it reads, one it
+ * does not, or the header. */
+Test(csv_reader, trechterd_load_refuses_a_nul_byte_naming_the_line, .timeout = 60)
+{
+    static const struct {
+        const char *text;
+        size_t len;
+        size_t line;
+    } cases[] = {
+        TEXT_CASE("municipality_code,year,population_0_17\nGM0014,2024,5\nGM0034,20\0"
+                  "24,6\n",
+                  3),
+        TEXT_CASE("municipality_code,year,population_0_17,note\nGM0014,2024,5,a\0b\n", 2),
+        TEXT_CASE("municipality_code\0x,year,population_0_17\nGM0014,2024,5\n", 1),
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct loader_parse p;
+        cr_assert_eq(
+            loader_parse_buffer(LOADER_POPULATION, NULL, NULL, cases[i].text, cases[i].len, &p), 0);
+        cr_assert_geq(p.nerrors, 1, "case %zu", i);
+        cr_assert_eq(p.errors[p.nerrors - 1].line, cases[i].line, "case %zu: line %zu", i,
+                     p.errors[p.nerrors - 1].line);
+        cr_assert(strstr(p.errors[p.nerrors - 1].message, "NUL byte (0x00)") != NULL,
+                  "case %zu: %s", i, p.errors[p.nerrors - 1].message);
+        loader_parse_free(&p);
+    }
 }

@@ -135,6 +135,22 @@ Test(funnel_doc, malformed_json_names_line_and_column)
     expect_only("{\"stages\":{\"reported\":{\"total\":\"\xff\"}}}", "", "malformed-json");
 }
 
+/* A NUL would cut a key or value short for C code after the decoder ("reported\0x" read as
+ * "reported"): escaped or raw, it is malformed JSON. */
+Test(funnel_doc, a_nul_byte_is_malformed_json)
+{
+    expect_only("{\"stages\":{\"reported\\u0000x\":{\"total\":1}}}", "", "malformed-json");
+    expect_only("{\"stages\\u0000\":{}}", "", "malformed-json");
+    static const char raw[] = "{\"stages\":{\"reported\0x\":{\"total\":1}}}";
+    struct funnel f;
+    struct violations v;
+    violations_init(&v);
+    cr_assert_eq(funnel_decode(raw, sizeof raw - 1, cat, &f, &v), -1);
+    cr_assert_eq(violations_count(&v), 1);
+    assert_violation(&v, "", "malformed-json");
+    violations_clear(&v);
+}
+
 Test(funnel_doc, duplicate_keys_are_refused_and_pointed_at)
 {
     expect_only("{\"stages\":{\"reported\":{\"total\":5,\"total\":50}}}", "/stages/reported/total",
@@ -266,8 +282,8 @@ Test(funnel_doc, violations_are_capped_with_one_marker)
     struct funnel f;
     struct violations v;
     cr_assert_eq(decode(body, &f, &v), -1);
-    cr_assert_eq(violations_count(&v), FUNNEL_MAX_VIOLATIONS + 1);
-    cr_assert_str_eq(vio_field(&v, FUNNEL_MAX_VIOLATIONS, "code"), "too-many-errors");
+    cr_assert_eq(violations_count(&v), DOC_MAX_VIOLATIONS + 1);
+    cr_assert_str_eq(vio_field(&v, DOC_MAX_VIOLATIONS, "code"), "too-many-errors");
     violations_clear(&v);
     free(body);
 }

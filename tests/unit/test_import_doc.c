@@ -295,8 +295,8 @@ Test(import_doc, csv_violations_stop_at_the_cap)
     struct import_doc doc;
     struct violations v;
     cr_assert_eq(decode(body, o, true, &doc, &v), -1);
-    cr_assert_eq(violations_count(&v), FUNNEL_MAX_VIOLATIONS + 1);
-    cr_assert_str_eq(vio_field(&v, FUNNEL_MAX_VIOLATIONS, "code"), "too-many-errors");
+    cr_assert_eq(violations_count(&v), DOC_MAX_VIOLATIONS + 1);
+    cr_assert_str_eq(vio_field(&v, DOC_MAX_VIOLATIONS, "code"), "too-many-errors");
     violations_clear(&v);
     free(body);
 }
@@ -369,4 +369,117 @@ Test(import_doc, template_round_trips)
 
     cr_assert_null(import_template_csv(cat, "GM59", "2026-Q1"));
     cr_assert_null(import_template_csv(cat, "GM0599", "2026-Q9"));
+}
+
+/* ---- NUL bytes (issue 20 item 6) ------------------------------------------------------------ */
+
+/* "GM0599\0Jan Jansen" used to be imported as GM0599 with the rest of the field gone. */
+Test(import_doc, csv_nul_byte_refuses_the_import_naming_the_row)
+{
+    static const char body[] = "municipality,period,stage,dimension,category,count\n"
+                               "GM0599\0Jan Jansen,2021-Q3,reported,total,,5\n"
+                               "GM0014,2021-Q3,reported,total,,7\n";
+    struct import_doc doc;
+    struct violations v;
+    char dump[1024];
+    cr_assert_eq(decode(body, sizeof body - 1, true, &doc, &v), -1);
+    cr_assert_eq(violations_count(&v), 1, "%s", vio_dump(&v, dump, sizeof dump));
+    assert_violation(&v, "row 2", "nul-byte");
+    cr_assert_str_eq(vio_field(&v, 0, "detail"), "the CSV holds a NUL byte (0x00) in row 2");
+    cr_assert_null(doc.items, "nothing is returned on failure");
+    import_doc_free(&doc);
+    violations_clear(&v);
+}
+
+Test(import_doc, csv_nul_byte_anywhere_is_refused)
+{
+#define NUL_CASE(text, pointer)                                                                    \
+    {                                                                                              \
+        text, sizeof text - 1, pointer                                                             \
+    }
+    static const struct {
+        const char *body;
+        size_t len;
+        const char *pointer;
+    } cases[] = {
+        /* In the header. */
+        NUL_CASE("municipality\0,period,stage,dimension,category,count\n"
+                 "GM0599,2021-Q3,reported,total,,5\n",
+                 "row 1"),
+        /* In a quoted count ("5\0" would have read as 5). */
+        NUL_CASE("municipality,period,stage,dimension,category,count\n"
+                 "GM0599,2021-Q3,reported,total,,5\n"
+                 "GM0599,2021-Q3,helped,total,,\"5\0\"\n",
+                 "row 3"),
+        /* In an empty category, the row otherwise valid. */
+        NUL_CASE("municipality,period,stage,dimension,category,count\n"
+                 "GM0599,2021-Q3,reported,total,\0,5\n",
+                 "row 2"),
+        /* In a row with too many fields, and in the last row without a line end. */
+        NUL_CASE("municipality,period,stage,dimension,category,count\n"
+                 "GM0599,2021-Q3,reported,total,,5,\0\n",
+                 "row 2"),
+        NUL_CASE("municipality;period;stage;dimension;category;count\r\n"
+                 "GM0599;2021-Q3;reported;total;;5\r\n"
+                 "GM0599;2021-Q3;helped;total;;3\0",
+                 "row 3"),
+    };
+#undef NUL_CASE
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct import_doc doc;
+        struct violations v;
+        char dump[1024];
+        cr_assert_eq(decode(cases[i].body, cases[i].len, true, &doc, &v), -1, "case %zu", i);
+        cr_assert_eq(violations_count(&v), 1, "case %zu: %s", i, vio_dump(&v, dump, sizeof dump));
+        assert_violation(&v, cases[i].pointer, "nul-byte");
+        import_doc_free(&doc);
+        violations_clear(&v);
+    }
+}
+
+Test(import_doc, csv_nul_byte_keeps_the_violations_found_before_it)
+{
+    static const char body[] = "municipality,period,stage,dimension,category,count\n"
+                               "GM599,2021-Q3,reported,total,,5\n"
+                               "GM0599,2021-Q3,reported,total,,5\0\n"
+                               "GM0599,2021-Q3,gemeld,total,,5\n";
+    struct import_doc doc;
+    struct violations v;
+    char dump[1024];
+    cr_assert_eq(decode(body, sizeof body - 1, true, &doc, &v), -1);
+    assert_violation(&v, "row 2/municipality", "invalid-code");
+    assert_violation(&v, "row 3", "nul-byte");
+    cr_assert_eq(violations_count(&v), 2, "reading stops at the NUL: %s",
+                 vio_dump(&v, dump, sizeof dump));
+    import_doc_free(&doc);
+    violations_clear(&v);
+}
+
+Test(import_doc, json_nul_byte_is_malformed_json)
+{
+    static const char escaped[] =
+        "[{\"municipality\":\"GM0599\\u0000Jan Jansen\",\"period\":\"2021-Q3\",\"stages\":{}}]";
+    static const char escaped_key[] =
+        "[{\"municipality\":\"GM0599\",\"period\":\"2021-Q3\",\"stages\\u0000\":{}}]";
+    static const char raw[] =
+        "[{\"municipality\":\"GM0599\0Jan Jansen\",\"period\":\"2021-Q3\",\"stages\":{}}]";
+    static const char raw_after[] =
+        "[{\"municipality\":\"GM0599\",\"period\":\"2021-Q3\",\"stages\":{}}]\0junk";
+    const struct {
+        const char *body;
+        size_t len;
+    } cases[] = {{escaped, sizeof escaped - 1},
+                 {escaped_key, sizeof escaped_key - 1},
+                 {raw, sizeof raw - 1},
+                 {raw_after, sizeof raw_after - 1}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct import_doc doc;
+        struct violations v;
+        char dump[1024];
+        cr_assert_eq(decode(cases[i].body, cases[i].len, false, &doc, &v), -1, "case %zu", i);
+        cr_assert_eq(violations_count(&v), 1, "case %zu: %s", i, vio_dump(&v, dump, sizeof dump));
+        assert_violation(&v, "", "malformed-json");
+        import_doc_free(&doc);
+        violations_clear(&v);
+    }
 }

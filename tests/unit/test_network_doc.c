@@ -183,6 +183,14 @@ Test(network_doc, every_violation_code_at_its_pointer)
                 "/approach/socialMapUpdatedOn", "date-after-period");
 }
 
+Test(network_doc, a_nul_escape_is_malformed_json)
+{
+    expect_only("{\"partners\":{\"veiligThuis\":\"committed\\u0000x\"}}", "", "malformed-json");
+    expect_only("{\"approach\":{\"socialMapUpdatedOn\":\"2026-03-01\\u0000\"}}", "",
+                "malformed-json");
+    expect_only("{\"prevention\\u0000\":{}}", "", "malformed-json");
+}
+
 Test(network_doc, pointers_escape_slash_and_tilde)
 {
     expect_only("{\"partners\": {\"a/b~c\": \"mapped\"}}", "/partners/a~1b~0c",
