@@ -88,3 +88,22 @@ void writer_params_put(const struct request *r, struct writer_params *w, const c
     params[4] = w->outlier_min;
     params[5] = w->outlier_ratio;
 }
+
+json_t *db_write_answer(struct request *r, enum db_status status, const PGresult *res, int attempts,
+                        void (*resend)(struct request *r))
+{
+    if (db_write_retryable(status, res) && attempts < DB_WRITE_ATTEMPTS) {
+        resend(r);
+        return NULL;
+    }
+    if (status != DB_OK || PQntuples(res) != 1) {
+        reply_db_failure(r, status, res);
+        return NULL;
+    }
+    json_t *answer = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+    if (!answer) {
+        log_error("request id=%s a write function answered no JSON", r->request_id);
+        reply_problem(r, 500, "internal", "The write gave no answer.", NULL);
+    }
+    return answer;
+}

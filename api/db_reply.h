@@ -2,6 +2,7 @@
  * of JSON (or no row / NULL for "not found"), passed through to the client unchanged. */
 #ifndef TRECHTER_DB_REPLY_H
 #define TRECHTER_DB_REPLY_H
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <stdbool.h>
 
@@ -34,5 +35,13 @@ enum { DB_WRITE_ATTEMPTS = 4 };
  * succeed: a serialisation failure (40001), a deadlock (40P01), or a unique violation (23505) from
  * two transactions creating the same row at once. */
 bool db_write_retryable(enum db_status status, const PGresult *res);
+
+/* The answer of a write function (one row, one JSON text column), as every write's done-callback
+ * takes it: when the write lost a race (db_write_retryable) and has been sent fewer than
+ * DB_WRITE_ATTEMPTS times, calls resend(r) and returns NULL; when it failed otherwise, answers the
+ * failure (reply_db_failure) and returns NULL; else returns the parsed JSON (a new reference; NULL
+ * only when the text is not JSON, which is answered 500 here). */
+json_t *db_write_answer(struct request *r, enum db_status status, const PGresult *res, int attempts,
+                        void (*resend)(struct request *r));
 
 #endif

@@ -88,8 +88,6 @@ static void networks_call_free(void *p)
 /* Parses the query; answers 400 itself and returns NULL. */
 static struct networks_call *networks_begin(struct request *r)
 {
-    static const char *const known[] = {"period", "regionSet", "region",
-                                        "format", "delimiter", NULL};
     struct networks_call *c = calloc(1, sizeof *c);
     if (!c) {
         reply_unavailable(r, "Out of memory.");
@@ -97,7 +95,7 @@ static struct networks_call *networks_begin(struct request *r)
     }
     r->handler_state = c;
     r->handler_state_free = networks_call_free;
-    return read_query_accept(r, 0, known, &c->q) ? c : NULL;
+    return read_query_accept(r, 0, &c->q) ? c : NULL;
 }
 
 /* Tallies the member rows (ordered by region) into one JSON row per region. */

@@ -61,7 +61,7 @@ static void read_call_free(void *p)
 }
 
 /* Parses the query; answers 400 itself and returns NULL. */
-static struct read_call *begin(struct request *r, enum read_kind kind, const char *const *known)
+static struct read_call *begin(struct request *r, enum read_kind kind)
 {
     struct read_call *c = calloc(1, sizeof *c);
     if (!c) {
@@ -74,7 +74,7 @@ static struct read_call *begin(struct request *r, enum read_kind kind, const cha
     unsigned flags = kind == READ_FUNNELS       ? RQ_SERIES | RQ_BOUNDARIES
                      : kind == READ_COMPARISONS ? RQ_BOUNDARIES
                                                 : 0;
-    if (!read_query_accept(r, flags, known, &c->q))
+    if (!read_query_accept(r, flags, &c->q))
         return NULL;
     if (kind != READ_COMPLETENESS && !release_read_accept(r, &c->q, &c->release))
         return NULL;
@@ -277,18 +277,13 @@ static void funnels_with_catalog(struct request *r)
 
 void handle_funnels(struct request *r)
 {
-    static const char *const known[] = {"period",    "from",      "to",         "regionSet",
-                                        "region",    "breakdown", "boundaries", "format",
-                                        "delimiter", "release",   NULL};
-    if (!request_cached_reply(r) && begin(r, READ_FUNNELS, known))
+    if (!request_cached_reply(r) && begin(r, READ_FUNNELS))
         catalog_then(r, funnels_with_catalog);
 }
 
 void handle_comparisons(struct request *r)
 {
-    static const char *const known[] = {"period",     "regionSet", "region",    "stage",   "metric",
-                                        "boundaries", "format",    "delimiter", "release", NULL};
-    if (!request_cached_reply(r) && begin(r, READ_COMPARISONS, known))
+    if (!request_cached_reply(r) && begin(r, READ_COMPARISONS))
         catalog_then(r, funnels_with_catalog);
 }
 
@@ -318,11 +313,9 @@ static void completeness_done(void *arg, enum db_status status, const PGresult *
 
 void handle_completeness(struct request *r)
 {
-    static const char *const known[] = {"period", "regionSet", "region",
-                                        "format", "delimiter", NULL};
     if (request_cached_reply(r))
         return;
-    struct read_call *c = begin(r, READ_COMPLETENESS, known);
+    struct read_call *c = begin(r, READ_COMPLETENESS);
     if (!c)
         return;
     const char *params[] = {c->q.region_set, c->q.first_period, c->q.regions};

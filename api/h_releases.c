@@ -206,15 +206,9 @@ static void create_done(void *arg, enum db_status status, const PGresult *res)
 {
     struct request *r = arg;
     struct release_call *c = r->handler_state;
-    if (db_write_retryable(status, res) && c->attempts < DB_WRITE_ATTEMPTS) {
-        create_send(r);
+    json_t *result = db_write_answer(r, status, res, c->attempts, create_send);
+    if (!result)
         return;
-    }
-    if (status != DB_OK || PQntuples(res) != 1) {
-        reply_db_failure(r, status, res);
-        return;
-    }
-    json_t *result = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
     const char *word = json_string_value(json_object_get(result, "outcome"));
     json_t *body = json_object_get(result, "body");
     const char *id = json_string_value(json_object_get(body, "id"));

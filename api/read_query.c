@@ -14,21 +14,6 @@
 
 enum { MAX_PERIODS = 200, MAX_REGIONS = 400 };
 
-/* The route table declares every endpoint's parameters and request.c refuses undeclared ones
- * before any handler runs; this second look at the handler's own list stays until the read
- * handlers stop passing one. */
-static void check_known_params(struct request *r, const char *const *known, struct violations *v)
-{
-    for (struct evkeyval *kv = r->query ? r->query->tqh_first : NULL; kv; kv = kv->next.tqe_next) {
-        bool ok = false;
-        for (const char *const *k = known; *k; k++)
-            ok |= strcmp(kv->key, *k) == 0;
-        if (!ok)
-            violations_add(v, IN_QUERY, kv->key, "unknown-parameter",
-                           "This endpoint has no query parameter '%.60s'.", kv->key);
-    }
-}
-
 /* Letters, digits, '-', '_' and '.': safe inside an array literal without quoting. */
 static bool key_shape_ok(const char *s, size_t max)
 {
@@ -171,10 +156,8 @@ static void parse_format(struct request *r, struct read_query *q, struct violati
         violations_add(v, IN_QUERY, "delimiter", "invalid", "delimiter is comma or semicolon.");
 }
 
-void read_query_parse(struct request *r, unsigned flags, const char *const *known,
-                      struct read_query *q, struct violations *v)
+void read_query_parse(struct request *r, unsigned flags, struct read_query *q, struct violations *v)
 {
-    check_known_params(r, known, v);
     const char *set = request_query(r, "regionSet");
     if (!set)
         set = "nation";
@@ -194,12 +177,11 @@ void read_query_parse(struct request *r, unsigned flags, const char *const *know
                        "boundaries is historical (as submitted, the default) or current.");
 }
 
-bool read_query_accept(struct request *r, unsigned flags, const char *const *known,
-                       struct read_query *q)
+bool read_query_accept(struct request *r, unsigned flags, struct read_query *q)
 {
     struct violations v;
     violations_init(&v);
-    read_query_parse(r, flags, known, q, &v);
+    read_query_parse(r, flags, q, &v);
     bool ok = violations_count(&v) == 0;
     if (!ok)
         reply_problem(r, 400, "invalid-input", "The query is invalid; see errors.", &v);

@@ -26,18 +26,16 @@ struct read_query {
     bool csv, excel;         /* format=csv or Accept: text/csv; delimiter=semicolon */
 };
 
-/* Fills q from the request's query; adds a violation for every problem, including parameters not
- * in `known` (NULL-terminated): a misspelt filter must not silently widen an answer. The route
- * table (api/routes.c) is where each endpoint's parameters are declared, and request.c refuses
- * undeclared, repeated and empty ones before any handler runs; `known` is a second look that goes
- * once the handlers stop passing one. An empty item in a region list is refused here. */
-void read_query_parse(struct request *r, unsigned flags, const char *const *known,
-                      struct read_query *q, struct violations *v);
+/* Fills q from the request's query; adds a violation for every problem of the values. Which
+ * parameters an endpoint takes is declared once, in the route table (api/routes.c), and request.c
+ * refuses undeclared, repeated and empty ones before any handler runs, so a misspelt filter never
+ * silently widens an answer. An empty item in a region list is refused here. */
+void read_query_parse(struct request *r, unsigned flags, struct read_query *q,
+                      struct violations *v);
 void read_query_clear(struct read_query *q);
 
 /* read_query_parse, answering 400 with every violation itself (then false: the request is gone). */
-bool read_query_accept(struct request *r, unsigned flags, const char *const *known,
-                       struct read_query *q);
+bool read_query_accept(struct request *r, unsigned flags, struct read_query *q);
 
 /* The pool for aggregate reads: the hot standby (--db-read) while it may serve them, else the
  * primary. Singular resources and everything a writer must see at once stay on the primary. */

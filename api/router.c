@@ -1,6 +1,7 @@
 /* Matches request paths against the route table; computes 404 versus 405 and the Allow header;
  * checks query strings against the parameters routes declare. */
 #include "api/router.h"
+#include "core/digest.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -110,17 +111,6 @@ void router_match(const struct route *table, size_t n, enum http_method method, 
     }
 }
 
-static int hexdigit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* True when value[0..n) holds %00-%1F or %7F, which evhttp would decode into a control character
  * (a NUL cuts the value short, so "true%00junk" would read as "true"). */
 static bool encodes_control(const char *value, size_t n)
@@ -128,7 +118,7 @@ static bool encodes_control(const char *value, size_t n)
     for (size_t i = 0; i + 2 < n; i++) {
         if (value[i] != '%')
             continue;
-        int hi = hexdigit(value[i + 1]), lo = hexdigit(value[i + 2]);
+        int hi = hex_digit_value(value[i + 1]), lo = hex_digit_value(value[i + 2]);
         if (hi >= 0 && lo >= 0 && (hi * 16 + lo < 0x20 || hi * 16 + lo == 0x7f))
             return true;
     }

@@ -234,15 +234,9 @@ static void put_done(void *arg, enum db_status status, const PGresult *res)
 {
     struct request *r = arg;
     struct submission_call *c = r->handler_state;
-    if (db_write_retryable(status, res) && c->attempts < DB_WRITE_ATTEMPTS) {
-        put_send(r);
+    json_t *result = db_write_answer(r, status, res, c->attempts, put_send);
+    if (!result)
         return;
-    }
-    if (status != DB_OK || PQntuples(res) != 1) {
-        reply_db_failure(r, status, res);
-        return;
-    }
-    json_t *result = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
     const char *st = json_string_value(json_object_get(result, "status"));
     json_t *revision = json_object_get(result, "revision");
     /* The answer kept for this Idempotency-Key, given again: nothing was written now. */
@@ -416,19 +410,19 @@ void submission_revisions(struct request *r, const struct submission_kind *kind)
     read_op(r, kind, OP_REVISIONS);
 }
 
+/* Sends the delete again (it lost a race): the call's state holds everything it needs. */
+static void delete_resend(struct request *r)
+{
+    submission_delete(r, ((struct submission_call *)r->handler_state)->kind);
+}
+
 static void delete_done(void *arg, enum db_status status, const PGresult *res)
 {
     struct request *r = arg;
     struct submission_call *c = r->handler_state;
-    if (db_write_retryable(status, res) && c->attempts < DB_WRITE_ATTEMPTS) {
-        submission_delete(r, c->kind);
+    json_t *result = db_write_answer(r, status, res, c->attempts, delete_resend);
+    if (!result)
         return;
-    }
-    if (status != DB_OK || PQntuples(res) != 1) {
-        reply_db_failure(r, status, res);
-        return;
-    }
-    json_t *result = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
     const char *st = json_string_value(json_object_get(result, "status"));
     long long revision = json_integer_value(json_object_get(result, "revision"));
     bool replayed = json_is_true(json_object_get(result, "replayed"));

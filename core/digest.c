@@ -41,3 +41,14 @@ int random_id(const char *prefix, char *out, size_t cap)
     hex_encode(raw, sizeof raw, out + plen);
     return 0;
 }
+
+int hex_digit_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

@@ -1,6 +1,7 @@
 /* Pure request framing checks below evhttp: head length and syntax (RFC 9112), body caps by route,
  * chunked body scanning. */
 #include "daemon/http_guard.h"
+#include "core/digest.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -561,17 +562,6 @@ void chunk_scanner_init(struct chunk_scanner *s, size_t cap)
     s->cap = cap;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Stops the scan in the state it is in (recorded for chunk_scanner_ending) and says how many bytes
  * may be passed on. */
 static size_t stop(struct chunk_scanner *s, size_t keep)
@@ -595,10 +585,10 @@ size_t chunk_scanner_feed(struct chunk_scanner *s, const char *buf, size_t len)
                 line_start = i;
             if (++line_len > MAX_SIZE_LINE)
                 return stop(s, line_start);
-            if (s->state == CHUNK_SIZE && hexval((char)c) >= 0) {
+            if (s->state == CHUNK_SIZE && hex_digit_value((char)c) >= 0) {
                 if (++s->size_digits > 15)
                     return stop(s, line_start);
-                s->size_acc = s->size_acc * 16 + (uint64_t)hexval((char)c);
+                s->size_acc = s->size_acc * 16 + (uint64_t)hex_digit_value((char)c);
             } else if (c == '\r' && s->state == CHUNK_SIZE) {
                 s->state = CHUNK_SIZE_LF;
             } else if (c == '\n') {

@@ -36,6 +36,10 @@ export function toCsv(dataset, profile = 'comma', provenance = null) {
   const quote = (v) => {
     let str = v == null ? '' : String(v);
     if (typeof v === 'number' && profile === 'semicolon') str = str.replace('.', ',');
+    // A text cell a spreadsheet would take for a formula (an operator-loaded region name such as
+    // "=HYPERLINK(...)") is defused with a leading ' (OWASP, CSV injection), as the API's own CSV
+    // does (core/aggregate_csv.c); numbers are never touched, so -1.2 stays a number.
+    if (typeof v !== 'number' && /^[=+\-@\t\r]/.test(str)) str = `'${str}`;
     const special = str.includes(sep) || /["\r\n]/.test(str) || str !== str.trim();
     return special ? `"${str.replace(/"/g, '""')}"` : str;
   };
