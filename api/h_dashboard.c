@@ -92,31 +92,6 @@ static bool accepts_gzip(const char *header)
     return named ? named_ok : star_ok;
 }
 
-/* Whether If-None-Match (RFC 9110 §13.1.2) names `etag` (quoted, strong), by the weak comparison
- * that header uses: "*", or any listed tag, W/ or not, with the same opaque text. */
-static bool none_match_hits(const char *header, const char *etag)
-{
-    size_t want = strlen(etag);
-    for (const char *p = header; p && *p;) {
-        while (*p == ',' || is_space(*p))
-            p++;
-        if (*p == '*')
-            return true;
-        if (p[0] == 'W' && p[1] == '/')
-            p += 2;
-        if (*p != '"')
-            return false; /* malformed: treat as no match, the full answer is always safe */
-        const char *end = strchr(p + 1, '"');
-        if (!end)
-            return false;
-        size_t len = (size_t)(end - p) + 1;
-        if (len == want && memcmp(p, etag, len) == 0)
-            return true;
-        p = end + 1;
-    }
-    return false;
-}
-
 static void serve(struct request *r, const char *file)
 {
     char name[96], gz_name[100], etag[ETAG_HEX + 3];
@@ -144,13 +119,10 @@ static void serve(struct request *r, const char *file)
     /* Small files, revalidated on every load (a 304 when unchanged) so that a new daemon's
      * dashboard is used at once. */
     request_add_header(r, "Cache-Control", "no-cache");
-    request_add_header(r, "ETag", etag);
     if (gz)
         request_add_header(r, "Vary", "Accept-Encoding");
-    if (none_match_hits(request_header(r, "If-None-Match"), etag)) {
-        reply_empty(r, 304);
+    if (request_not_modified(r, etag))
         return;
-    }
     if (sent == gz)
         request_add_header(r, "Content-Encoding", "gzip");
     reply_body(r, 200, type, (const char *)sent->data, sent->len);

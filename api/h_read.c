@@ -122,10 +122,12 @@ static void compare_finish(struct request *r)
     if (c->q.csv) {
         char *text = aggregate_compare_csv(result, c->q.excel);
         json_decref(result);
-        reply_csv(r, text, "comparisons");
+        release_read_reply(r, "text/csv; charset=utf-8", text, "comparisons");
         return;
     }
-    reply_json(r, 200, result);
+    char *text = json_answer_text(result);
+    json_decref(result);
+    release_read_reply(r, "application/json", text, NULL);
 }
 
 /* The funnel rows of one answered statement: a release lookup's stored rows, or the live
@@ -201,7 +203,7 @@ static void aggregate_done(void *arg, enum db_status status, const PGresult *res
     if (c->q.csv) {
         char *text = aggregate_funnels_csv(rows, c->dimension, c->q.excel);
         json_decref(rows);
-        reply_csv(r, text, "funnels");
+        release_read_reply(r, "text/csv; charset=utf-8", text, "funnels");
         return;
     }
     json_t *body = json_pack("{s:s, s:b, s:o}", "regionSet", c->q.region_set, "protected",
@@ -209,7 +211,9 @@ static void aggregate_done(void *arg, enum db_status status, const PGresult *res
     if (c->dimension[0])
         json_object_set_new(body, "breakdown", json_string(c->dimension));
     json_object_set_new(body, "rows", rows);
-    reply_json(r, 200, body);
+    char *text = json_answer_text(body);
+    json_decref(body);
+    release_read_reply(r, "application/json", text, NULL);
 }
 
 /* Queues the aggregate statement; returns -1 (without answering) when the pool refuses it. */
@@ -275,15 +279,22 @@ static void funnels_with_catalog(struct request *r)
         reply_unavailable(r, "The server is shutting down.");
 }
 
+/* The worker's answer cache, for callers with a token: an anonymous reader's answers carry
+ * validators of their own (release_read_reply) that a cached copy would not. */
+static bool cached(struct request *r)
+{
+    return !access_reads_open_releases_only(&r->principal) && request_cached_reply(r);
+}
+
 void handle_funnels(struct request *r)
 {
-    if (!request_cached_reply(r) && begin(r, READ_FUNNELS))
+    if (!cached(r) && begin(r, READ_FUNNELS))
         catalog_then(r, funnels_with_catalog);
 }
 
 void handle_comparisons(struct request *r)
 {
-    if (!request_cached_reply(r) && begin(r, READ_COMPARISONS))
+    if (!cached(r) && begin(r, READ_COMPARISONS))
         catalog_then(r, funnels_with_catalog);
 }
 

@@ -108,7 +108,9 @@ static int add_group(struct evbuffer *out, bool *first, const PGresult *res, int
             regions[ri].code,
             PQgetisnull(res, i, S_CONTRIBUTORS) ? NULL : PQgetvalue(res, i, S_CONTRIBUTORS),
             json_array_get(published, ri), json_array_get(raw, ri));
-        char *text = item ? json_dumps(item, JSON_COMPACT) : NULL;
+        char *text =
+            item ? json_dumps(item, JSON_COMPACT | JSON_REAL_PRECISION(ANSWER_REAL_PRECISION))
+                 : NULL;
         if (!text || evbuffer_add(out, *first ? "" : ",", *first ? 0 : 1) < 0 ||
             evbuffer_add(out, text, strlen(text)) < 0)
             rc = -1;
@@ -380,4 +382,46 @@ void handle_release_changes(struct request *r)
     const char *params[1] = {id};
     reply_from_query(r, "SELECT release_changes($1)::text", 1, params,
                      "There is no release with this id.");
+}
+
+static void catalog_done(void *arg, enum db_status status, const PGresult *res)
+{
+    struct request *r = arg;
+    if (status != DB_OK || PQntuples(res) != 1) {
+        reply_db_failure(r, status, res);
+        return;
+    }
+    json_t *catalog = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+    /* Links in the catalogue are relative to where it was asked for (the guard refused a request
+     * without one well-formed Host). */
+    const char *host = request_header(r, "Host");
+    char base[300];
+    snprintf(base, sizeof base, "https://%s/", host ? host : "localhost");
+    json_t *context =
+        json_pack("{s:s, s:s, s:s, s:s, s:s}", "dcat", "http://www.w3.org/ns/dcat#", "dct",
+                  "http://purl.org/dc/terms/", "foaf", "http://xmlns.com/foaf/0.1/", "xsd",
+                  "http://www.w3.org/2001/XMLSchema#", "@base", base);
+    if (!catalog || !context) {
+        json_decref(catalog);
+        json_decref(context);
+        reply_unavailable(r, "Out of memory.");
+        return;
+    }
+    json_object_set_new(catalog, "@context", context);
+    request_add_header(r, "Cache-Control", "public, max-age=300");
+    char *text = json_answer_text(catalog);
+    json_decref(catalog);
+    if (!text) {
+        reply_unavailable(r, "Out of memory.");
+        return;
+    }
+    if (!request_not_modified_text(r, text))
+        reply_body(r, 200, "application/ld+json", text, strlen(text));
+    free(text);
+}
+
+void handle_catalog(struct request *r)
+{
+    if (db_pool_query(r->worker->db, "SELECT open_catalog()::text", 0, NULL, catalog_done, r) < 0)
+        reply_unavailable(r, "The server is shutting down.");
 }

@@ -34,6 +34,7 @@ void handle_release_create(struct request *r);  /* POST /v1/releases */
 void handle_releases(struct request *r);        /* GET /v1/releases */
 void handle_release(struct request *r);         /* GET /v1/releases/{id} */
 void handle_release_changes(struct request *r); /* GET /v1/releases/{id}/changes */
+void handle_catalog(struct request *r);         /* GET /v1/catalog: DCAT-AP of open releases */
 void handle_dashboard_index(struct request *r); /* GET /: dashboard/index.html */
 void handle_dashboard_file(struct request *r);  /* GET /dashboard/{file} */
 /* Content-Type of a dashboard file by its extension; NULL when it is not served. */

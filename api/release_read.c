@@ -14,7 +14,8 @@
 static const char rows_sql[] =
     "SELECT period, release_info::text, contributors, published::text, raw::text, region_code,"
     "       region_name"
-    "  FROM release_funnel_rows($1, $2::text[], $3, $4::boolean, $5, $6::text[], $7::boolean)";
+    "  FROM release_funnel_rows($1, $2::text[], $3, $4::boolean, $5, $6::text[], $7::boolean,"
+    "                           $8::boolean)";
 enum { R_PERIOD, R_RELEASE, R_CONTRIBUTORS, R_PUBLISHED, R_RAW, R_CODE, R_NAME };
 
 static void refuse(struct request *r, int status, const char *slug, const char *code,
@@ -38,6 +39,13 @@ bool release_read_accept(struct request *r, const struct read_query *q, struct r
     if (release_choice_parse(text, &out->choice, out->id) < 0) {
         refuse(r, 400, "invalid-input", "invalid",
                "release is live, latest or a release id such as 2026-Q3-r1.");
+        return false;
+    }
+    if (out->choice == RELEASE_LIVE && access_reads_open_releases_only(&r->principal)) {
+        request_add_header(r, "WWW-Authenticate", "Bearer realm=\"trechter\"");
+        refuse(r, 401, "unauthorized", "token-required",
+               "Without a token only open releases are served: leave release out, or name an "
+               "open release.");
         return false;
     }
     if (out->choice == RELEASE_LIVE &&
@@ -67,14 +75,15 @@ int release_read_send(struct request *r, const struct release_read *rr, const st
 {
     /* The raw rows travel only to callers who may see some row raw. */
     bool with_raw = access_sees_raw(&r->principal) || access_raw_codes(&r->principal);
-    const char *params[7] = {rr->choice == RELEASE_ID ? rr->id : NULL,
+    const char *params[8] = {rr->choice == RELEASE_ID ? rr->id : NULL,
                              q->periods,
                              set,
                              q->current_boundaries ? "true" : "false",
                              dimension,
                              regions,
-                             with_raw ? "true" : "false"};
-    return db_pool_query(aggregate_pool(r), rows_sql, 7, params, done, r);
+                             with_raw ? "true" : "false",
+                             access_reads_open_releases_only(&r->principal) ? "true" : "false"};
+    return db_pool_query(aggregate_pool(r), rows_sql, 8, params, done, r);
 }
 
 json_t *release_read_rows(const PGresult *res, const struct principal *p, const struct catalog *cat)
@@ -106,4 +115,28 @@ json_t *release_read_answer_release(const json_t *rows)
 {
     json_t *release = json_object_get(json_array_get(rows, 0), "release");
     return release ? json_incref(release) : json_null();
+}
+
+void release_read_reply(struct request *r, const char *content_type, char *text,
+                        const char *csv_name)
+{
+    if (!text) {
+        reply_unavailable(r, "Out of memory.");
+        return;
+    }
+    if (csv_name) {
+        char disposition[96];
+        snprintf(disposition, sizeof disposition, "attachment; filename=\"%s.csv\"", csv_name);
+        request_add_header(r, "Content-Disposition", disposition);
+    }
+    if (access_reads_open_releases_only(&r->principal)) {
+        request_add_header(r, "Cache-Control", "public, max-age=300");
+        request_add_header(r, "Vary", "Authorization");
+        if (request_not_modified_text(r, text)) {
+            free(text);
+            return;
+        }
+    }
+    reply_body(r, 200, content_type, text, strlen(text));
+    free(text);
 }

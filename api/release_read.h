@@ -39,6 +39,13 @@ struct principal;
 json_t *release_read_rows(const PGresult *res, const struct principal *p,
                           const struct catalog *cat);
 
+/* Answers a read of funnels or comparisons: text (owned, freed here) of content_type, 200. For a
+ * caller without a token (open releases only) the answer may be kept by anyone for 5 minutes:
+ * Cache-Control: public, max-age=300, an ETag of its bytes, and 304 to If-None-Match. csv_name
+ * names the CSV file (Content-Disposition) or is NULL for JSON. */
+void release_read_reply(struct request *r, const char *content_type, char *text,
+                        const char *csv_name);
+
 /* The "release" member of an answer: the release of the first row (null when it has none). */
 json_t *release_read_answer_release(const json_t *rows);
 

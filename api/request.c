@@ -1,6 +1,7 @@
 /* The life of one request: arrival, guard verdict, routing, authentication, reply, log, free. */
 #include "api/api_worker.h"
 #include "api/request.h"
+#include "core/digest.h"
 
 #include <assert.h>
 #include <event2/buffer.h>
@@ -268,11 +269,26 @@ static int add_to_evbuffer(const char *data, size_t size, void *arg)
     return evbuffer_add(arg, data, size);
 }
 
+char *json_answer_text(const json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(ANSWER_REAL_PRECISION));
+    size_t n = text ? strlen(text) : 0;
+    char *line = text ? realloc(text, n + 2) : NULL;
+    if (!line) {
+        free(text);
+        return NULL;
+    }
+    line[n] = '\n';
+    line[n + 1] = '\0';
+    return line;
+}
+
 static void reply_json_as(struct request *r, int status, const char *content_type, json_t *body)
 {
     struct evbuffer *buf = evbuffer_new();
     if (buf && body) {
-        json_dump_callback(body, add_to_evbuffer, buf, JSON_COMPACT | JSON_REAL_PRECISION(12));
+        json_dump_callback(body, add_to_evbuffer, buf,
+                           JSON_COMPACT | JSON_REAL_PRECISION(ANSWER_REAL_PRECISION));
         evbuffer_add(buf, "\n", 1);
     }
     json_decref(body);
@@ -471,8 +487,55 @@ void request_dispatch(struct evhttp_request *ev, void *arg)
         reply_problem(r, 404, "not-found", "There is no resource at this path.", NULL);
         return;
     }
+    char serial[64];
     if (r->match.route->flags & ROUTE_PUBLIC)
         run_handler(r);
+    else if ((r->match.route->flags & ROUTE_TOKEN_OPTIONAL) &&
+             !request_header(r, "Authorization") &&
+             !conn_guard_client_serial(r->ev, serial, sizeof serial))
+        run_handler(r); /* anonymous: r->principal stays unauthenticated */
     else
         auth_then(r, run_handler);
+}
+
+/* Whether If-None-Match (RFC 9110 §13.1.2) names `etag` (quoted, strong), by the weak comparison
+ * that header uses: "*", or any listed tag, W/ or not, with the same opaque text. */
+static bool none_match_hits(const char *header, const char *etag)
+{
+    size_t want = strlen(etag);
+    for (const char *p = header; p && *p;) {
+        while (*p == ',' || (*p == ' ' || *p == '\t'))
+            p++;
+        if (*p == '*')
+            return true;
+        if (p[0] == 'W' && p[1] == '/')
+            p += 2;
+        if (*p != '"')
+            return false; /* malformed: treat as no match, the full answer is always safe */
+        const char *end = strchr(p + 1, '"');
+        if (!end)
+            return false;
+        size_t len = (size_t)(end - p) + 1;
+        if (len == want && memcmp(p, etag, len) == 0)
+            return true;
+        p = end + 1;
+    }
+    return false;
+}
+
+bool request_not_modified(struct request *r, const char *etag)
+{
+    request_add_header(r, "ETag", etag);
+    if (!none_match_hits(request_header(r, "If-None-Match"), etag))
+        return false;
+    reply_empty(r, 304);
+    return true;
+}
+
+bool request_not_modified_text(struct request *r, const char *text)
+{
+    char digest[65], etag[40];
+    sha256_hex(text, strlen(text), digest);
+    snprintf(etag, sizeof etag, "\"%.32s\"", digest);
+    return request_not_modified(r, etag);
 }

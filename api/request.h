@@ -45,6 +45,14 @@ struct request {
 /* Entry point from evhttp (registered with evhttp_set_gencb); `arg` is the worker. */
 void request_dispatch(struct evhttp_request *ev, void *arg);
 
+/* Significant digits of a real number in every JSON answer (rates, conversions, z-scores). */
+#define ANSWER_REAL_PRECISION 12
+
+/* The text of a JSON answer exactly as reply_json() sends it: compact, reals to
+ * ANSWER_REAL_PRECISION digits, one newline at the end. malloc'd; NULL when out of memory. For
+ * answers that are kept (releases) or hashed (ETags) before they are sent. */
+char *json_answer_text(const json_t *body);
+
 /* Replies. Each sends the answer, logs it, and frees the request: `r` must not be used after. */
 void reply_json(struct request *r, int status, json_t *body); /* steals body */
 void reply_json_text(struct request *r, int status, const char *json, size_t len);
@@ -67,6 +75,15 @@ bool request_cached_reply(struct request *r);
 /* Takes one request from the bucket `key` ("a:<address>" or "p:<principal id>"); when it is empty
  * answers 429 with Retry-After itself and returns false. */
 bool request_rate_ok(struct request *r, const char *key, double rate, double burst);
+
+/* Conditional GET (RFC 9110 §13.1.2): adds `etag` (quoted, strong) as the answer's ETag and, when
+ * the request's If-None-Match names it ("*", or any listed tag, W/ or not), answers 304 without a
+ * body itself and returns true (r is then gone). */
+bool request_not_modified(struct request *r, const char *etag);
+
+/* request_not_modified() with the ETag of an answer's text: the first 32 hex digits of its
+ * SHA-256, quoted. */
+bool request_not_modified_text(struct request *r, const char *text);
 
 /* Adds a response header before the reply (e.g. ETag, Location). */
 void request_add_header(struct request *r, const char *name, const char *value);

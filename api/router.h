@@ -30,6 +30,8 @@ enum route_flags {
     ROUTE_WRITES_FUNNEL = 1 << 4,  /* a 200/201 answer committed a funnel */
     ROUTE_WRITES_NETWORK = 1 << 5, /* a 200/201 answer committed a network */
     ROUTE_WRITES_IMPORT = 1 << 6,  /* a 200/201 answer committed an import (unless dryRun) */
+    ROUTE_TOKEN_OPTIONAL = 1 << 7, /* without a token (and certificate) the handler still runs, for
+                                      an anonymous caller: open releases (design §8) */
 };
 
 /* A query parameter a route accepts (api/openapi.json documents the same ones). */

@@ -116,7 +116,7 @@ const char *access_cache_kind(const struct principal *p, const char **codes)
         *codes = raw;
         return "municipality:";
     }
-    return "protected";
+    return p->authenticated ? "protected" : "open";
 }
 
 bool access_may_release(const struct principal *p)
@@ -131,7 +131,12 @@ bool access_reads_live_by_default(const struct principal *p)
 
 bool access_may_read_live(const struct principal *p, bool protected_live_reads)
 {
-    return access_sees_raw(p) || protected_live_reads;
+    return access_sees_raw(p) || (p->authenticated && protected_live_reads);
+}
+
+bool access_reads_open_releases_only(const struct principal *p)
+{
+    return !p->authenticated;
 }
 
 int access_revision_cap(const struct principal *p, int max_revisions_per_day)

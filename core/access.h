@@ -80,9 +80,14 @@ bool access_may_release(const struct principal *p);
  * that no sequence of writes and reads gives it a fresh perturbation to average. */
 bool access_reads_live_by_default(const struct principal *p);
 
-/* May `p` ask for live figures (release=live)? The rapporteur always; every other caller only
- * where the operator turned protected-live-reads on (docs/protection.md: the residual risk). */
+/* May `p` ask for live figures (release=live)? The rapporteur always; every other authenticated
+ * caller only where the operator turned protected-live-reads on (docs/protection.md: the residual
+ * risk); a caller without a token never. */
 bool access_may_read_live(const struct principal *p, bool protected_live_reads);
+
+/* Does `p` read only open releases (made with "open": true)? A caller without a token: it sees
+ * the protected view of open releases and nothing live. */
+bool access_reads_open_releases_only(const struct principal *p);
 
 /* How many revisions of one funnel or network `p` may write in 24 hours, given the setting
  * max-revisions-per-day: the setting for a municipality, 0 (no cap) for the rapporteur, who
@@ -94,9 +99,9 @@ bool access_may_read_audit(const struct principal *p);
 
 /* The "kind of caller" part of a read's cache key: two callers with equal parts are given the
  * same answer to the same request. Returns "raw" for the rapporteur, "municipality:" for a
- * municipality (whose codes, set in *codes, complete the part: raw rows differ per code set) and
- * "protected" for analysts and callers without a token. *codes is "" except for a municipality.
- * Both strings are borrowed (static, or from `p`). */
+ * municipality (whose codes, set in *codes, complete the part: raw rows differ per code set),
+ * "protected" for analysts and "open" for callers without a token (who see open releases only).
+ * *codes is "" except for a municipality. Both strings are borrowed (static, or from `p`). */
 const char *access_cache_kind(const struct principal *p, const char **codes);
 
 #endif

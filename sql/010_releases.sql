@@ -162,13 +162,14 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- The stored rows a read of releases answers: for each period of p_periods the release p_release
--- (an id) or, when p_release is NULL, the period's newest; each row with its contributors, its
+-- (an id) or, when p_release is NULL, the period's newest (only open ones, made with "open": true,
+-- when p_open_only: what a caller without a token may see); each row with its contributors, its
 -- published row, and its raw row when p_with_raw (for callers who may see some rows raw: which
 -- ones is decided by the daemon, core/access, from the contributors). A period without such a
 -- release gives one row per region with release_info and the rows NULL (shown as not released).
 CREATE FUNCTION release_funnel_rows(p_release text, p_periods text[], p_set text,
                                     p_current boolean, p_dimension text, p_regions text[],
-                                    p_with_raw boolean)
+                                    p_with_raw boolean, p_open_only boolean)
 RETURNS TABLE (period text, release_info jsonb, contributors text, published json, raw json,
                region_code text, region_name text)
 LANGUAGE sql STABLE AS $$
@@ -176,6 +177,7 @@ LANGUAGE sql STABLE AS $$
         SELECT p.period, (SELECT r.id FROM releases r
                            WHERE r.period = p.period
                              AND (p_release IS NULL OR r.id = p_release)
+                             AND (r.open OR NOT p_open_only)
                            ORDER BY r.number DESC LIMIT 1) AS id, p.ord
           FROM unnest(p_periods) WITH ORDINALITY AS p (period, ord))
     SELECT x.period, x.release_info, x.contributors, x.published, x.raw, x.region_code,
@@ -365,4 +367,97 @@ BEGIN
                           p_principal_label, p_request_id, p_client_address, p_outlier_min,
                           p_outlier_ratio_pct, p_skipped);
 END;
+$$;
+
+---------------------------------------------------------------------------------------------------
+-- GET /v1/catalog: the open releases as a DCAT-AP catalogue (JSON-LD), for open-data portals such
+-- as data.overheid.nl to harvest: a dataset per period, a distribution per open release and
+-- format. Links are relative; the daemon sets @base to the address the catalogue was asked at.
+-- Licence: CC0 1.0, as the Dutch government's open-data policy asks of published statistics (the
+-- figures are anonymised, perturbed aggregates; nothing in them is personal).
+CREATE FUNCTION open_catalog() RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    WITH open_releases AS (
+        SELECT r.*, to_char(r.released_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS at
+          FROM releases r WHERE r.open),
+    distributions AS (
+        SELECT o.period, o.at, f.format, jsonb_build_object(
+                   '@id', format('v1/funnels?period=%s&regionSet=municipality&release=%s%s',
+                                 o.period, o.id, f.suffix),
+                   '@type', 'dcat:Distribution',
+                   'dct:title', format('%s, %s (%s), %s', o.id, o.status, f.format,
+                                       'per gemeente / per municipality'),
+                   'dct:description', format(
+                       'Release %s of %s (%s). Counts protected by cell-key perturbation '
+                       '(js=%s, D=%s): a published count is never 1..%s, and is within %s of the '
+                       'raw count above that; rates and conversions from published values below '
+                       '%s are withheld; protected cells need not add up. Other region sets: '
+                       'regionSet=province, safetyRegion or nation.',
+                       o.id, o.period, o.status, o.parameters->>'js', o.parameters->>'d',
+                       o.parameters->>'js', o.parameters->>'d', o.parameters->>'rateMin'),
+                   'dcat:accessURL', jsonb_build_object('@id', format(
+                       'v1/funnels?period=%s&regionSet=municipality&release=%s%s',
+                       o.period, o.id, f.suffix)),
+                   'dcat:downloadURL', jsonb_build_object('@id', format(
+                       'v1/funnels?period=%s&regionSet=municipality&release=%s%s',
+                       o.period, o.id, f.suffix)),
+                   'dcat:mediaType', jsonb_build_object('@id',
+                       'https://www.iana.org/assignments/media-types/' || f.media_type),
+                   'dct:format', jsonb_build_object('@id',
+                       'http://publications.europa.eu/resource/authority/file-type/' || f.format),
+                   'dct:issued', jsonb_build_object('@value', o.at, '@type', 'xsd:dateTime'),
+                   'dct:license', jsonb_build_object('@id',
+                       'http://creativecommons.org/publicdomain/zero/1.0/')) AS doc
+          FROM open_releases o
+         CROSS JOIN (VALUES ('JSON', 'application/json', ''),
+                            ('CSV', 'text/csv', '&format=csv')) AS f (format, media_type, suffix)),
+    datasets AS (
+        SELECT d.period, jsonb_build_object(
+                   '@id', 'v1/releases?period=' || d.period,
+                   '@type', 'dcat:Dataset',
+                   'dct:identifier', 'trechter-' || d.period,
+                   'dct:title', jsonb_build_array(
+                       jsonb_build_object('@language', 'nl', '@value',
+                           'Seksueel geweld tegen kinderen: de trechter per gemeente en regio, '
+                           || d.period),
+                       jsonb_build_object('@language', 'en', '@value',
+                           'Child sexual abuse: the funnel of care per municipality and region, '
+                           || d.period)),
+                   'dct:description', jsonb_build_object('@language', 'en', '@value',
+                       'Anonymised quarterly counts from the Dutch municipalities of children '
+                       'who disclosed, were signalled, reported, investigated and helped, per '
+                       'region set, as released by the National Rapporteur.'),
+                   'dct:temporal', jsonb_build_object(
+                       '@type', 'dct:PeriodOfTime',
+                       'dcat:startDate', jsonb_build_object('@type', 'xsd:date', '@value',
+                           to_char(period_last_day(d.period) - interval '3 months'
+                                   + interval '1 day', 'YYYY-MM-DD')),
+                       'dcat:endDate', jsonb_build_object('@type', 'xsd:date', '@value',
+                           to_char(period_last_day(d.period), 'YYYY-MM-DD'))),
+                   'dct:spatial', jsonb_build_object('@id',
+                       'http://publications.europa.eu/resource/authority/country/NLD'),
+                   'dcat:theme', jsonb_build_object('@id',
+                       'http://publications.europa.eu/resource/authority/data-theme/SOCI'),
+                   'dct:modified', jsonb_build_object('@type', 'xsd:dateTime',
+                                                      '@value', max(d.at)),
+                   'dcat:distribution', jsonb_agg(d.doc ORDER BY d.at DESC, d.format)) AS doc
+          FROM distributions d GROUP BY d.period)
+    SELECT jsonb_build_object(
+        '@id', 'v1/catalog',
+        '@type', 'dcat:Catalog',
+        'dct:title', jsonb_build_array(
+            jsonb_build_object('@language', 'nl', '@value',
+                               'Trechter: open releases van de Nationaal Rapporteur'),
+            jsonb_build_object('@language', 'en', '@value',
+                               'Trechter: open releases of the National Rapporteur')),
+        'dct:description', jsonb_build_object('@language', 'en', '@value',
+            'Frozen, citable quarterly figures on child sexual abuse from the Dutch '
+            'municipalities, protected by cell-key perturbation.'),
+        'dct:publisher', jsonb_build_object('@type', 'foaf:Agent', 'foaf:name',
+            'Nationaal Rapporteur Mensenhandel en Seksueel Geweld tegen Kinderen'),
+        'dct:language', jsonb_build_object('@id',
+            'http://publications.europa.eu/resource/authority/language/NLD'),
+        'dct:license', jsonb_build_object('@id', 'http://creativecommons.org/publicdomain/zero/1.0/'),
+        'dcat:dataset', coalesce((SELECT jsonb_agg(doc ORDER BY period DESC) FROM datasets),
+                                 '[]'::jsonb))
 $$;

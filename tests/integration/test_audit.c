@@ -229,7 +229,7 @@ Test(audit_trail, writes_deletes_imports_and_refusals, .timeout = 120)
     /* No credentials at all: a 401 too. Whether it is an event is reported, not asserted (design §6
      * names "refused authentication"; a request that offers none is counted here separately). */
     make_rid(rid, sizeof rid, "none");
-    r = req_id("GET", "/v1/funnels", NULL, NULL, rid);
+    r = req_id("GET", "/v1/completeness", NULL, NULL, rid);
     cr_assert_eq(r->status, 401);
     http_response_free(r);
     e = find_event("status=401", rid);

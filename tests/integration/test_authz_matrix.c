@@ -266,6 +266,13 @@ static void check_cell(const struct route *rt, enum caller c, const char *code, 
     } else if (k == K_PUBLIC) {
         if (s != 200)
             want = "200 (public)";
+    } else if (c == C_NONE && (rt->flags & ROUTE_TOKEN_OPTIONAL)) {
+        /* open releases (design §8): without a token, the protected view of open releases */
+        if (s != 200)
+            want = "200 (open releases, no token)";
+        else
+            CHECK(strstr(r->body, "\"protected\":false") == NULL,
+                  "%s %s without a token shows raw figures: %.*s", mname, path, BODY(r));
     } else if (!valid) {
         if (s != 401)
             want = "401";

@@ -385,3 +385,105 @@ Test(releases, rewriting_and_rereading_yields_one_perturbation_per_release)
     /* The rapporteur is exempt. */
     put_reported(RAPPORTEUR, "GM0034", period, 500, 200);
 }
+
+/* Open releases (design §8): served without a token, the protected view, cacheable by anyone
+ * for five minutes with an ETag; a release not made open is not; live is 401; the DCAT-AP
+ * catalogue lists the open ones. */
+Test(releases, open_releases_are_served_without_a_token_and_catalogued)
+{
+    static const char period[] = "2019-Q1";
+    put_reported(RAPPORTEUR, "GM0050", period, 3, 0);
+    put_reported(RAPPORTEUR, "GM0171", period, 40, 0);
+    static const char q[] = "/v1/funnels?period=2019-Q1&regionSet=province&region=PV24";
+
+    /* A release that is not open: nothing of it reaches a caller without a token. */
+    char closed[24];
+    itest_make_release(period, closed, sizeof closed);
+    struct http_response *r = get_ok(q, NULL);
+    json_t *row = row_of(r->json, "PV24");
+    cr_assert_str_eq(json_string_value(json_object_get(figure(row, "reported"), "state")),
+                     "notReleased", "a closed release reached a caller without a token: %.*s",
+                     BODY(r));
+    http_response_free(r);
+    char path[160];
+    snprintf(path, sizeof path, "%s&release=%s", q, closed);
+    r = get_ok(path, NULL);
+    cr_assert(strstr(r->body, "\"count\":") == NULL || strstr(r->body, "notReleased"),
+              "a closed release by its id: %.*s", BODY(r));
+    http_response_free(r);
+    snprintf(path, sizeof path, "%s&release=live", q);
+    r = req("GET", path, NULL, NULL);
+    cr_assert_eq(r->status, 401, "live without a token: %ld %.*s", r->status, BODY(r));
+    cr_assert_not_null(http_header(r, "WWW-Authenticate"));
+    http_response_free(r);
+
+    /* An open release: the protected view, the same bytes an analyst gets, cacheable. */
+    static const char body[] = "{\"period\":\"2019-Q1\",\"status\":\"final\",\"open\":true}";
+    r = req("POST", "/v1/releases", RAPPORTEUR, body);
+    cr_assert_eq(r->status, 201, "%.*s", BODY(r));
+    char open_id[24];
+    snprintf(open_id, sizeof open_id, "%s", itest_str_of(r->json, "id"));
+    cr_assert(json_is_true(json_object_get(r->json, "open")));
+    http_response_free(r);
+
+    r = get_ok(q, NULL);
+    row = row_of(r->json, "PV24");
+    cr_assert(json_is_true(json_object_get(row, "protected")), "%.*s", BODY(r));
+    cr_assert_str_eq(itest_str_of(json_object_get(row, "release"), "id"), open_id);
+    const char *cc = http_header(r, "Cache-Control");
+    cr_assert(cc && strstr(cc, "public") && strstr(cc, "max-age=300"), "Cache-Control: %s", cc);
+    char etag[80];
+    snprintf(etag, sizeof etag, "%s", http_header(r, "ETag") ? http_header(r, "ETag") : "");
+    cr_assert(etag[0] == '"', "no ETag on an open answer");
+    long long anonymous = json_integer_value(json_object_get(figure(row, "reported"), "count"));
+    http_response_free(r);
+    snprintf(path, sizeof path, "%s&release=%s", q, open_id);
+    r = get_ok(path, ANALYST);
+    cr_assert_eq(
+        json_integer_value(json_object_get(figure(row_of(r->json, "PV24"), "reported"), "count")),
+        anonymous, "the open view is the protected view");
+    http_response_free(r);
+
+    char inm[100];
+    snprintf(inm, sizeof inm, "If-None-Match: %s", etag);
+    const char *headers[] = {inm, NULL};
+    r = http_do("GET", q, NULL, NULL, NULL, 0, headers);
+    cr_assert_eq(r->status, 304, "If-None-Match: %ld %.*s", r->status, BODY(r));
+    cr_assert_eq(r->body_len, 0);
+    http_response_free(r);
+    snprintf(path, sizeof path, "%s&format=csv", q);
+    r = get_ok(path, NULL);
+    cr_assert(strncmp(http_header(r, "Content-Type"), "text/csv", 8) == 0);
+    cr_assert_not_null(http_header(r, "ETag"));
+    http_response_free(r);
+
+    /* The catalogue: a dataset for the period, a distribution per format of the open release,
+     * nothing of the closed one. */
+    r = get_ok("/v1/catalog", NULL);
+    cr_assert(strncmp(http_header(r, "Content-Type"), "application/ld+json", 19) == 0);
+    cr_assert_str_eq(itest_str_of(r->json, "@type"), "dcat:Catalog");
+    cr_assert_not_null(itest_str_of(json_object_get(r->json, "@context"), "@base"));
+    bool dataset = false;
+    int distributions = 0;
+    size_t i, j;
+    json_t *ds, *dist;
+    json_array_foreach(json_object_get(r->json, "dcat:dataset"), i, ds)
+    {
+        if (strcmp(itest_str_of(ds, "dct:identifier"), "trechter-2019-Q1") != 0)
+            continue;
+        dataset = true;
+        json_array_foreach(json_object_get(ds, "dcat:distribution"), j, dist)
+        {
+            const char *id = itest_str_of(dist, "@id");
+            cr_assert(strstr(id, closed) == NULL || strcmp(closed, open_id) == 0,
+                      "the closed release is catalogued: %s", id);
+            if (strstr(id, open_id))
+                distributions++;
+            cr_assert_not_null(json_object_get(dist, "dct:license"));
+            cr_assert(strstr(itest_str_of(dist, "dct:description"), "cell-key"));
+        }
+    }
+    cr_assert(dataset, "no dataset for 2019-Q1: %.*s", BODY(r));
+    cr_assert_eq(distributions, 2, "JSON and CSV of %s", open_id);
+    http_response_free(r);
+}

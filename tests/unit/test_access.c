@@ -24,6 +24,10 @@ struct expectation {
     const char *cache_kind; /* with cache_codes after it */
     const char *cache_codes;
     const char *role;
+    /* releases (design §8): make one; read live without asking; read live where the operator
+     * allows protected live reads; read only open releases; the revision cap at a setting of 24 */
+    bool may_release, live_by_default, live_when_allowed, open_only;
+    int cap;
 };
 
 static const struct expectation table[] = {
@@ -35,8 +39,13 @@ static const struct expectation table[] = {
         .del = {false, false, false},
         .holds = {false, false, false},
         .raw_codes = NULL,
-        .cache_kind = "protected",
+        .cache_kind = "open",
         .cache_codes = "",
+        .may_release = false,
+        .live_by_default = false,
+        .live_when_allowed = false,
+        .open_only = true,
+        .cap = 0,
         .role = "none",
     },
     {
@@ -50,6 +59,11 @@ static const struct expectation table[] = {
         .raw_codes = OWN,
         .cache_kind = "municipality:",
         .cache_codes = OWN,
+        .may_release = false,
+        .live_by_default = false,
+        .live_when_allowed = true,
+        .open_only = false,
+        .cap = 24,
         .role = "municipality",
     },
     {
@@ -66,6 +80,11 @@ static const struct expectation table[] = {
         .raw_codes = "GM0014," OTHER ",GM0518",
         .cache_kind = "municipality:",
         .cache_codes = "GM0014," OTHER ",GM0518",
+        .may_release = false,
+        .live_by_default = false,
+        .live_when_allowed = true,
+        .open_only = false,
+        .cap = 24,
         .role = "municipality",
     },
     {
@@ -80,6 +99,11 @@ static const struct expectation table[] = {
         .raw_codes = "GM05990,XGM0599",
         .cache_kind = "municipality:",
         .cache_codes = "GM05990,XGM0599",
+        .may_release = false,
+        .live_by_default = false,
+        .live_when_allowed = true,
+        .open_only = false,
+        .cap = 24,
         .role = "municipality",
     },
     {
@@ -93,6 +117,11 @@ static const struct expectation table[] = {
         .raw_codes = "",
         .cache_kind = "municipality:",
         .cache_codes = "",
+        .may_release = false,
+        .live_by_default = false,
+        .live_when_allowed = true,
+        .open_only = false,
+        .cap = 24,
         .role = "municipality",
     },
     {
@@ -109,6 +138,11 @@ static const struct expectation table[] = {
         .raw_codes = NULL,
         .cache_kind = "raw",
         .cache_codes = "",
+        .may_release = true,
+        .live_by_default = true,
+        .live_when_allowed = true,
+        .open_only = false,
+        .cap = 0,
         .role = "rapporteur",
     },
     {
@@ -121,6 +155,11 @@ static const struct expectation table[] = {
         .raw_codes = NULL,
         .cache_kind = "protected",
         .cache_codes = "",
+        .may_release = false,
+        .live_by_default = false,
+        .live_when_allowed = true,
+        .open_only = false,
+        .cap = 0,
         .role = "analyst",
     },
     /* A role without authentication never comes out of api/auth.c; every decision still fails
@@ -133,8 +172,13 @@ static const struct expectation table[] = {
         .del = {false, false, false},
         .holds = {false, false, false},
         .raw_codes = NULL,
-        .cache_kind = "protected",
+        .cache_kind = "open",
         .cache_codes = "",
+        .may_release = false,
+        .live_by_default = false,
+        .live_when_allowed = false,
+        .open_only = true,
+        .cap = 0,
         .role = "rapporteur",
     },
     {
@@ -145,8 +189,13 @@ static const struct expectation table[] = {
         .del = {false, false, false},
         .holds = {false, false, false},
         .raw_codes = NULL,
-        .cache_kind = "protected",
+        .cache_kind = "open",
         .cache_codes = "",
+        .may_release = false,
+        .live_by_default = false,
+        .live_when_allowed = false,
+        .open_only = true,
+        .cap = 0,
         .role = "municipality",
     },
 };
@@ -201,6 +250,15 @@ Test(access, per_principal_decisions, .timeout = 60)
         assert_same_string(kind, e->cache_kind, "cache kind", e->name);
         assert_same_string(codes, e->cache_codes, "cache codes", e->name);
         cr_assert_str_eq(role_name(p->role), e->role, "role name of %s", e->name);
+        cr_assert_eq(access_may_release(p), e->may_release, "%s makes releases", e->name);
+        cr_assert_eq(access_reads_live_by_default(p), e->live_by_default, "%s reads live", e->name);
+        cr_assert_eq(access_may_read_live(p, false), e->live_by_default,
+                     "%s reads live where the operator does not allow it", e->name);
+        cr_assert_eq(access_may_read_live(p, true), e->live_when_allowed,
+                     "%s reads live where the operator allows it", e->name);
+        cr_assert_eq(access_reads_open_releases_only(p), e->open_only, "%s reads open only",
+                     e->name);
+        cr_assert_eq(access_revision_cap(p, 24), e->cap, "%s's revision cap", e->name);
     }
 }
 
@@ -224,7 +282,8 @@ Test(access, holds_each_code_of_a_list, .timeout = 60)
 }
 
 /* Two callers share a cached read only when their cache kinds are equal: never a municipality
- * with the rapporteur or an analyst, never two municipalities with different codes. */
+ * with the rapporteur or an analyst, never two municipalities with different codes, never a
+ * caller without a token (open releases only) with an analyst (every release). */
 Test(access, cache_kind_separates_what_callers_see, .timeout = 60)
 {
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
@@ -239,7 +298,9 @@ Test(access, cache_kind_separates_what_callers_see, .timeout = 60)
                   !access_raw_codes(&table[j].principal)) ||
                  (access_raw_codes(&table[i].principal) && access_raw_codes(&table[j].principal) &&
                   strcmp(access_raw_codes(&table[i].principal),
-                         access_raw_codes(&table[j].principal)) == 0));
+                         access_raw_codes(&table[j].principal)) == 0)) &&
+                access_reads_open_releases_only(&table[i].principal) ==
+                    access_reads_open_releases_only(&table[j].principal);
             cr_assert_eq(same_key, same_view, "%s / %s", table[i].name, table[j].name);
         }
 }
