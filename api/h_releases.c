@@ -257,7 +257,11 @@ static void render_step(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct request *r = arg;
+    double t0 = now_ms();
     int rc = render_some(r);
+    double took = now_ms() - t0;
+    if (took > 100)
+        log_info("request id=%s release step held the loop %.0f ms", r->request_id, took);
     static const struct timeval next_turn = {0, 0};
     if (rc > 0 && event_base_once(r->worker->base, -1, EV_TIMEOUT, render_step, r, &next_turn) == 0)
         return;

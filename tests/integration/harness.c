@@ -16,6 +16,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -529,4 +530,82 @@ void itest_make_release(const char *period, char *id, size_t idlen)
     if (id)
         snprintf(id, idlen, "%s", got);
     http_response_free(r);
+}
+
+pid_t itest_own_daemon_start(const char *conninfo, const char *name)
+{
+    char tls[512], cert[600], key[600];
+    snprintf(tls, sizeof tls, "%s", itest_env("TRECHTER_CACERT"));
+    char *slash = strrchr(tls, '/');
+    cr_assert_not_null(slash);
+    *slash = '\0';
+    snprintf(cert, sizeof cert, "%s/server.pem", tls);
+    snprintf(key, sizeof key, "%s/server-key.pem", tls);
+    for (int attempt = 0; attempt < 5; attempt++) {
+        int port = itest_free_port();
+        char listen[32], url[64], logpath[600];
+        snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
+        snprintf(url, sizeof url, "https://127.0.0.1:%d", port);
+        snprintf(logpath, sizeof logpath, "%s/%s.log", itest_env("TRECHTER_WORKDIR"), name);
+        fflush(stdout);
+        fflush(stderr);
+        pid_t pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+            FILE *log = fopen(logpath, "a");
+            if (log) {
+                dup2(fileno(log), STDOUT_FILENO);
+                dup2(fileno(log), STDERR_FILENO);
+            }
+            setsid();
+            execl(itest_env("TRECHTER_BIN"), itest_env("TRECHTER_BIN"), "serve", "--listen", listen,
+                  "--tls-cert", cert, "--tls-key", key, "--db", conninfo, "--sdc-secret-file",
+                  itest_env("TRECHTER_SECRET_FILE"), "--workers", "1", (char *)NULL);
+            _exit(127);
+        }
+        setenv("TRECHTER_URL", url, 1);
+        for (int i = 0; i < 150; i++) {
+            if (waitpid(pid, NULL, WNOHANG) == pid) {
+                pid = 0; /* it died: the port was taken, most likely; another */
+                break;
+            }
+            struct http_response *r = http_get("/healthz", NULL);
+            long st = r->status;
+            http_response_free(r);
+            if (st == 200)
+                return pid;
+            usleep(200 * 1000);
+        }
+        if (pid > 0)
+            itest_own_daemon_stop(pid);
+    }
+    cr_assert_fail("the test's own daemon (%s) did not start", name);
+    return 0;
+}
+
+void itest_own_daemon_stop(pid_t pid)
+{
+    if (pid <= 0)
+        return;
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 100; i++) {
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return;
+        usleep(100 * 1000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+json_t *itest_row_of(json_t *body, const char *region)
+{
+    size_t i;
+    json_t *row;
+    json_array_foreach(json_object_get(body, "rows"), i, row)
+    {
+        const char *c = json_string_value(json_object_get(json_object_get(row, "region"), "code"));
+        if (c && strcmp(c, region) == 0)
+            return row;
+    }
+    return NULL;
 }

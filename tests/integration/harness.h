@@ -78,10 +78,20 @@ const char *itest_str_of(json_t *obj, const char *key);
 long long itest_int_of(json_t *obj, const char *key);
 void itest_expect_etag(struct http_response *r, int revision, const char *what);
 
+/* The row of region `region` (its region.code) in an answer's "rows" (borrowed), or NULL. */
+json_t *itest_row_of(json_t *body, const char *region);
+
 /* Makes a release of `period` as the rapporteur (POST /v1/releases, provisional) and copies its
  * id into id[0..idlen) (id may be NULL). Protected readers read releases by default (design §8):
  * a test that checks what they see makes one after its writes. Asserts 201. */
 void itest_make_release(const char *period, char *id, size_t idlen);
+
+/* A daemon of the test's own on the database `conninfo` (one worker, the fixture's certificate
+ * and protection secret, its log WORKDIR/NAME.log): started on a free port, TRECHTER_URL pointed
+ * at it, waited for until /healthz answers (a few ports are tried). Returns its pid; stop it with
+ * itest_own_daemon_stop (SIGTERM, then SIGKILL after 10 s). */
+pid_t itest_own_daemon_start(const char *conninfo, const char *name);
+void itest_own_daemon_stop(pid_t pid);
 
 pid_t itest_daemon_pid(void);
 pid_t itest_daemon_restart(void);

@@ -38,20 +38,8 @@ static pid_t own_pid;
 
 static void own_down(void)
 {
-    if (own_pid > 0) {
-        kill(own_pid, SIGTERM);
-        for (int i = 0; i < 100 && own_pid > 0; i++) {
-            if (waitpid(own_pid, NULL, WNOHANG) == own_pid)
-                own_pid = 0;
-            else
-                usleep(100 * 1000);
-        }
-        if (own_pid > 0) {
-            kill(own_pid, SIGKILL);
-            waitpid(own_pid, NULL, 0);
-            own_pid = 0;
-        }
-    }
+    itest_own_daemon_stop(own_pid);
+    own_pid = 0;
     if (own_db[0]) {
         PGconn *c = PQconnectdb(getenv("TRECHTER_TEST_DB"));
         if (PQstatus(c) == CONNECTION_OK) {
@@ -159,60 +147,10 @@ static void own_db_up(void)
                  out);
 }
 
-/* Starts a daemon on the test's database (one worker, the shared certificate and SDC secret) and
- * points TRECHTER_URL at it. */
+/* Starts a daemon on the test's database and points TRECHTER_URL at it. */
 static void own_start(void)
 {
-    char tls[512], cert[600], key[600];
-    snprintf(tls, sizeof tls, "%s", itest_env("TRECHTER_CACERT"));
-    char *slash = strrchr(tls, '/');
-    cr_assert_not_null(slash);
-    *slash = '\0';
-    snprintf(cert, sizeof cert, "%s/server.pem", tls);
-    snprintf(key, sizeof key, "%s/server-key.pem", tls);
-    for (int attempt = 0; attempt < 5; attempt++) {
-        int port = itest_free_port();
-        char listen[32], url[64], logpath[600];
-        snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
-        snprintf(url, sizeof url, "https://127.0.0.1:%d", port);
-        snprintf(logpath, sizeof logpath, "%s/%s.log", itest_env("TRECHTER_WORKDIR"), own_db);
-        fflush(stdout);
-        fflush(stderr);
-        pid_t pid = fork();
-        cr_assert_geq(pid, 0);
-        if (pid == 0) {
-            FILE *log = fopen(logpath, "a");
-            if (log) {
-                dup2(fileno(log), STDOUT_FILENO);
-                dup2(fileno(log), STDERR_FILENO);
-            }
-            setsid();
-            execl(itest_env("TRECHTER_BIN"), itest_env("TRECHTER_BIN"), "serve", "--listen", listen,
-                  "--tls-cert", cert, "--tls-key", key, "--db", own_conninfo, "--sdc-secret-file",
-                  itest_env("TRECHTER_SECRET_FILE"), "--workers", "1", (char *)NULL);
-            _exit(127);
-        }
-        own_pid = pid;
-        setenv("TRECHTER_URL", url, 1);
-        for (int i = 0; i < 150; i++) {
-            if (waitpid(pid, NULL, WNOHANG) == pid) {
-                own_pid = 0;
-                break;
-            }
-            struct http_response *r = http_get("/healthz", NULL);
-            long st = r->status;
-            http_response_free(r);
-            if (st == 200)
-                return;
-            usleep(200 * 1000);
-        }
-        if (own_pid > 0) {
-            kill(own_pid, SIGKILL);
-            waitpid(own_pid, NULL, 0);
-            own_pid = 0;
-        }
-    }
-    cr_assert_fail("the test's own daemon did not start");
+    own_pid = itest_own_daemon_start(own_conninfo, own_db);
 }
 
 /* ---- HTTP ------------------------------------------------------------------------------------ */

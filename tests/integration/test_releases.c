@@ -81,15 +81,7 @@ static void sql_ok(const char *sql)
 
 static json_t *row_of(json_t *body, const char *code)
 {
-    size_t i;
-    json_t *row;
-    json_array_foreach(json_object_get(body, "rows"), i, row)
-    {
-        const char *c = json_string_value(json_object_get(json_object_get(row, "region"), "code"));
-        if (c && strcmp(c, code) == 0)
-            return row;
-    }
-    return NULL;
+    return itest_row_of(body, code);
 }
 
 static json_t *figure(json_t *row, const char *stage)
