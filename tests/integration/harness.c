@@ -609,3 +609,42 @@ json_t *itest_row_of(json_t *body, const char *region)
     }
     return NULL;
 }
+
+int itest_run_bin(char *out, size_t outlen, char *errout, size_t errlen, const char *const *args)
+{
+    char *argv[40];
+    int argc = 0;
+    argv[argc++] = (char *)itest_env("TRECHTER_BIN");
+    for (; *args && argc < 39; args++)
+        argv[argc++] = (char *)*args;
+    argv[argc] = NULL;
+    bool merged = errout == out;
+    FILE *o = tmpfile(), *e = merged ? NULL : tmpfile();
+    cr_assert(o && (merged || e), "tmpfile failed");
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        dup2(fileno(o), STDOUT_FILENO);
+        dup2(fileno(merged ? o : e), STDERR_FILENO);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    char *bufs[2] = {out, merged ? NULL : errout};
+    size_t lens[2] = {outlen, errlen};
+    FILE *files[2] = {o, e};
+    for (int i = 0; i < 2; i++) {
+        if (!files[i])
+            continue;
+        if (bufs[i] && lens[i] > 0) {
+            rewind(files[i]);
+            size_t n = fread(bufs[i], 1, lens[i] - 1, files[i]);
+            bufs[i][n] = '\0';
+        }
+        fclose(files[i]);
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}

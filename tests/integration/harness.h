@@ -93,6 +93,11 @@ void itest_make_release(const char *period, char *id, size_t idlen);
 pid_t itest_own_daemon_start(const char *conninfo, const char *name);
 void itest_own_daemon_stop(pid_t pid);
 
+/* Runs $TRECHTER_BIN with args (NULL-terminated, the program's name left out). Its stdout lands
+ * in out and its stderr in errout (either may be NULL; errout == out puts both in out, in the
+ * order written). Returns the exit status, or -1 when it did not exit. */
+int itest_run_bin(char *out, size_t outlen, char *errout, size_t errlen, const char *const *args);
+
 pid_t itest_daemon_pid(void);
 pid_t itest_daemon_restart(void);
 

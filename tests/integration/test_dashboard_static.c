@@ -129,8 +129,8 @@ Test(dashboard_static, if_none_match_gives_304, .timeout = 30)
         for (int enc = 0; enc < 2; enc++) {
             const char *ae = enc ? "Accept-Encoding: gzip" : NULL;
             const char *const first_headers[] = {ae, NULL};
-            struct http_response *r = http_do("GET", paths[i], NULL, NULL, NULL, 0,
-                                              ae ? first_headers : NULL);
+            struct http_response *r =
+                http_do("GET", paths[i], NULL, NULL, NULL, 0, ae ? first_headers : NULL);
             cr_assert_eq(r->status, 200, "%s", paths[i]);
             char *etag = dup_header(r, "ETag");
             cr_assert(etag, "%s: no ETag", paths[i]);

@@ -4,6 +4,8 @@
  * with `$TRECHTER_BIN migrate`, runs the binary as a child process (stdout and stderr captured)
  * and drops the database afterwards, so the tests never touch the shared daemon's database. The
  * CSV inputs live in tests/fixtures/ (synthetic; see its README.md). */
+#include "harness.h"
+
 #include <criterion/criterion.h>
 #include <libpq-fe.h>
 #include <openssl/evp.h>
@@ -48,43 +50,15 @@ static void append_kv(char *buf, size_t cap, const char *key, const char *value)
  * and errout (each may be NULL). Returns the exit status, or -1 when it did not exit. */
 static int run_bin(char *out, size_t outlen, char *errout, size_t errlen, ...)
 {
-    char *argv[32];
-    int argc = 0;
-    argv[argc++] = (char *)getenv("TRECHTER_BIN");
-    cr_assert_not_null(argv[0], "TRECHTER_BIN is not set");
+    const char *args[32];
+    int n = 0;
     va_list ap;
     va_start(ap, errlen);
-    for (char *a; (a = va_arg(ap, char *)) != NULL && argc < 31;)
-        argv[argc++] = a;
+    for (const char *a; (a = va_arg(ap, const char *)) != NULL && n < 31;)
+        args[n++] = a;
     va_end(ap);
-    argv[argc] = NULL;
-
-    FILE *o = tmpfile(), *e = tmpfile();
-    cr_assert(o && e);
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        dup2(fileno(o), STDOUT_FILENO);
-        dup2(fileno(e), STDERR_FILENO);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    int status = 0;
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
-    char *bufs[2] = {out, errout};
-    size_t lens[2] = {outlen, errlen};
-    FILE *files[2] = {o, e};
-    for (int i = 0; i < 2; i++) {
-        if (bufs[i]) {
-            rewind(files[i]);
-            size_t n = fread(bufs[i], 1, lens[i] - 1, files[i]);
-            bufs[i][n] = '\0';
-        }
-        fclose(files[i]);
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    args[n] = NULL;
+    return itest_run_bin(out, outlen, errout, errlen, args);
 }
 
 static void scratch_db_up(void)

@@ -1134,30 +1134,7 @@ static void recast_down(void)
 /* Runs $TRECHTER_BIN with args; returns its exit status, stdout in out. */
 static int run_bin(char *out, size_t cap, const char *const *args)
 {
-    char *argv[24];
-    int argc = 0;
-    argv[argc++] = (char *)itest_env("TRECHTER_BIN");
-    for (; *args && argc < 23; args++)
-        argv[argc++] = (char *)*args;
-    argv[argc] = NULL;
-    FILE *o = tmpfile();
-    cr_assert_not_null(o);
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        dup2(fileno(o), STDOUT_FILENO);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    rewind(o);
-    size_t n = fread(out, 1, cap - 1, o);
-    out[n] = '\0';
-    fclose(o);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return itest_run_bin(out, cap, NULL, 0, args); /* stderr: the test's own */
 }
 
 /* Makes a database from the shared cluster, migrates it and starts a daemon on it (one worker,

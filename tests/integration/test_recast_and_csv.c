@@ -56,34 +56,15 @@ static void own_down(void)
  * out. */
 static int run_bin(char *out, size_t cap, ...)
 {
-    char *argv[32];
-    int argc = 0;
-    argv[argc++] = (char *)itest_env("TRECHTER_BIN");
+    const char *args[32];
+    int n = 0;
     va_list ap;
     va_start(ap, cap);
-    for (char *a; (a = va_arg(ap, char *)) != NULL && argc < 31;)
-        argv[argc++] = a;
+    for (const char *a; (a = va_arg(ap, const char *)) != NULL && n < 31;)
+        args[n++] = a;
     va_end(ap);
-    argv[argc] = NULL;
-    FILE *o = tmpfile();
-    cr_assert_not_null(o);
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        dup2(fileno(o), STDOUT_FILENO);
-        dup2(fileno(o), STDERR_FILENO);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    rewind(o);
-    size_t n = fread(out, 1, cap - 1, o);
-    out[n] = '\0';
-    fclose(o);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    args[n] = NULL;
+    return itest_run_bin(out, cap, out, cap, args);
 }
 
 /* `trechterd token create` on the test's database; the token in tok. */
